@@ -1,0 +1,1 @@
+"""convmine's command line (installed as the ``convmine.cli`` package)."""

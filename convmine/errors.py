@@ -1,0 +1,39 @@
+"""One base exception; every message says what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class ConvmineError(Exception):
+    """Base class of every error convmine raises on purpose."""
+
+
+class TaxonomyError(ConvmineError):
+    """A taxonomy file is malformed, or a label is unknown to the taxonomy in use."""
+
+
+class InputError(ConvmineError):
+    """An input (transcript, labelled data, recording) cannot be read.
+
+    ``source`` names the file and ``line`` (1-based) the place, where known.
+    """
+
+    def __init__(self, message: str, source: str | None = None, line: int | None = None):
+        self.reason = message
+        self.source = source
+        self.line = line
+        where = source or ""
+        if source and line is not None:
+            where = f"{source}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class StoreError(ConvmineError):
+    """The profile store cannot be opened, migrated or written."""
+
+
+class ModelError(ConvmineError):
+    """A saved model cannot be loaded or does not fit the taxonomy in use."""
+
+
+class MissingExtraError(ConvmineError, ImportError):
+    """An optional dependency is missing; the message names the extra that installs it."""

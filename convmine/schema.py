@@ -1,0 +1,105 @@
+"""Typed data passed between the pipeline's stages: audio → utterances → tags → store → reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Speaker = Literal["agent", "customer", "unknown"]
+SPEAKERS: tuple[Speaker, ...] = ("agent", "customer", "unknown")
+TagSource = Literal["rule", "model", "review"]
+
+
+@dataclass(slots=True)
+class Utterance:
+    """One turn of a call. ``start``/``end`` are seconds from the start of the recording."""
+
+    index: int
+    speaker: Speaker
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(slots=True)
+class Call:
+    """A conversation between an agent and a customer, as read from a transcript or recording."""
+
+    call_id: str
+    customer_id: str | None
+    utterances: list[Utterance] = field(default_factory=list)
+    agent_id: str | None = None
+    started_at: datetime | None = None
+    source: str | None = None
+
+    def customer_turns(self) -> list[Utterance]:
+        return [u for u in self.utterances if u.speaker == "customer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a tagger reads: one customer turn and the turns before it (oldest first)."""
+
+    text: str
+    context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A tagger's raw output for one turn: a label, its confidence and where it was seen.
+
+    ``span`` is a ``(start, end)`` character range in the turn's text; ``value`` carries a number
+    for labels with a value (``preference.return.target``: 3.5 means 3.5 %).
+    """
+
+    label: str
+    confidence: float
+    span: tuple[int, int] | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a tag was seen: the utterance, the character span in its text, the quote, the time."""
+
+    utterance_index: int
+    span: tuple[int, int] | None
+    quote: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A taxonomy label observed in a call, with its evidence and provenance."""
+
+    label: str
+    confidence: float
+    source: TagSource
+    evidence: Evidence
+    value: float | None = None
+    taxonomy_version: str = ""
+    model_version: str = ""
+
+
+@dataclass(slots=True)
+class TaggedCall:
+    """A call together with the tags found in it: what the pipeline hands to the store."""
+
+    call: Call
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An input that could not be processed, with the reason; the batch goes on without it."""
+
+    source: str
+    reason: str
+    line: int | None = None
+    stage: str = "read"
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.reason}"
