@@ -1,12 +1,243 @@
-"""The ``convmine`` command: each command parses options and calls one library function."""
+"""The ``convmine`` command. Each command parses its options and calls one library function."""
 
 from __future__ import annotations
 
-import typer
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="Turn bank call-centre conversations into evidenced customer profiles.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+import convmine
+from convmine.errors import ConvmineError
+
+app = typer.Typer(
+    help="Turn bank call-centre conversations into evidenced customer profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+taxonomy_app = typer.Typer(
+    help="Show or validate the taxonomy (label IDs, cardinality, TTL).", no_args_is_help=True
+)
+app.add_typer(taxonomy_app, name="taxonomy")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
+ModelOpt = Annotated[
+    str, typer.Option("--model", "-m", help="Tagger name ('default', 'rules') or a saved model directory.")
+]
+TaxonomyOpt = Annotated[
+    Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn library errors into one readable line on stderr and exit code 1."""
+    try:
+        yield
+    except ConvmineError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(1) from None
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.callback()
 def _main() -> None:
-    """convmine: transcripts and recordings in, evidenced taxonomy tags and customer profiles out."""
+    """convmine: transcripts in, evidenced taxonomy tags and customer profiles out."""
+
+
+@app.command()
+def tag(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Transcript files or folders (JSON, JSONL, CSV, TSV, TXT).")
+    ],
+    db: Db = "convmine.db",
+    customer_id: Annotated[
+        str | None, typer.Option("--customer-id", help="Customer ID for inputs that do not name one.")
+    ] = None,
+    model: ModelOpt = "default",
+    taxonomy: TaxonomyOpt = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
+    ] = 64,
+) -> None:
+    """Tag every customer turn of the given calls and store the tags in the profile store."""
+    from convmine.batch import tag_paths
+    from convmine.cli.render import failures_table, summary_table
+    from convmine.store import open_store
+
+    with _errors():
+        pipeline = convmine.load(model, taxonomy=taxonomy)
+        with (
+            open_store(db, taxonomy=pipeline.taxonomy) as store,
+            Progress(
+                SpinnerColumn(),
+                TextColumn("tagging"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress,
+        ):
+            task = progress.add_task("tag", total=None)
+            summary = tag_paths(
+                paths,
+                pipeline=pipeline,
+                store=store,
+                customer_id=customer_id,
+                batch_size=batch_size,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+    out.print(summary_table(summary))
+    if summary.failures:
+        err.print(failures_table(summary))
+        raise typer.Exit(1)
+
+
+@app.command()
+def profile(
+    customer_id: Annotated[str, typer.Argument(help="The customer's ID.")],
+    db: Db = "convmine.db",
+    json_: JsonOpt = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include history: superseded observations.")] = False,
+    fresh_only: Annotated[
+        bool, typer.Option("--fresh-only", help="Hide tags past their time-to-live.")
+    ] = False,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Show a customer's profile merged across all their calls."""
+    from convmine.cli.render import profile_table
+    from convmine.store import open_store
+
+    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+        result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
+    if json_:
+        _print_json(result.to_dict())
+    elif not result.entries:
+        err.print(f"No tags stored for customer {customer_id!r} in {db}.")
+    else:
+        out.print(profile_table(result))
+
+
+@app.command()
+def show(
+    call_id: Annotated[str, typer.Argument(help="The call's ID.")],
+    db: Db = "convmine.db",
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Show a stored call's transcript with its tags inline."""
+    from convmine.cli.render import transcript
+    from convmine.store import open_store
+
+    with _errors():
+        tax = convmine.load_taxonomy(taxonomy)
+        with open_store(db, taxonomy=tax) as store:
+            result = store.get_call(call_id)
+        if result is None:
+            raise ConvmineError(f"no call {call_id!r} in {db}; `convmine export` lists what is stored")
+    out.print(transcript(result, tax))
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExportFormat.jsonl,
+    db: Db = "convmine.db",
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    customer_id: Annotated[str | None, typer.Option("--customer-id", help="Only this customer.")] = None,
+) -> None:
+    """Export stored tags, one row per tag with its call, evidence and provenance."""
+    from convmine.export import TAG_COLUMNS, tag_rows, write_csv, write_jsonl
+    from convmine.store import open_store
+
+    with _errors(), open_store(db) as store:
+        rows = tag_rows(store.observations(customer_id=customer_id))
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            n = (
+                write_csv(rows, stream, TAG_COLUMNS)
+                if format is ExportFormat.csv
+                else write_jsonl(rows, stream)
+            )
+        finally:
+            if output:
+                stream.close()
+    if output:
+        err.print(f"Wrote {n} tags to {output}.")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled JSONL: utterance rows, or whole dialogues.")],
+    model: ModelOpt = "default",
+    taxonomy: TaxonomyOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Score a tagger on labelled data: per-label precision/recall/F1, micro and macro F1."""
+    from convmine.cli.render import scores_table
+    from convmine.evaluate import evaluate_file
+
+    with _errors():
+        pipeline = convmine.load(model, taxonomy=taxonomy)
+        scores = evaluate_file(pipeline, data)
+    if json_:
+        _print_json(scores.to_dict())
+    else:
+        out.print(scores_table(scores, f"{pipeline.version} on {data} ({scores.items} items)"))
+
+
+@taxonomy_app.command("show")
+def taxonomy_show(taxonomy: TaxonomyOpt = None, json_: JsonOpt = False) -> None:
+    """List every label with its category, dimension, cardinality and time-to-live."""
+    from rich.table import Table
+
+    with _errors():
+        tax = convmine.load_taxonomy(taxonomy)
+    if json_:
+        _print_json([label.summary() for label in tax])
+        return
+    table = Table(
+        title=f"{tax.name} {tax.version} ({len(tax)} labels, hash {tax.hash})", title_justify="left"
+    )
+    for column in ("id", "name", "dimension", "cardinality", "ttl"):
+        table.add_column(column)
+    for label in tax:
+        ttl = f"{label.ttl.days}d" if label.ttl else "-"
+        table.add_row(label.id, label.name, label.dimension_name, label.cardinality, ttl)
+    out.print(table)
+
+
+@taxonomy_app.command("validate")
+def taxonomy_validate(file: Annotated[Path, typer.Argument(help="Taxonomy YAML file to check.")]) -> None:
+    """Check a taxonomy file (or a bank's extension of the default) against the schema."""
+    with _errors():
+        tax = convmine.load_taxonomy(file)
+    out.print(f"[green]OK[/] {file}: {tax.name} {tax.version}, {len(tax)} labels, hash {tax.hash}")

@@ -1,15 +1,51 @@
-"""convmine: bank call-centre conversations in, evidenced customer-profile tags out."""
+"""convmine: bank call-centre conversations in, evidenced customer-profile tags out.
+
+>>> import convmine
+>>> nlp = convmine.load()                       # the default tagger, offline
+>>> result = nlp("我手头有二十来万闲着，只买保本的")
+>>> [tag.label for tag in result.tags]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convmine.errors import ConvmineError
-from convmine.schema import Call, Evidence, Prediction, Tag, TaggedCall, Turn, Utterance
+from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.taxonomy import Taxonomy, load_taxonomy
 
+if TYPE_CHECKING:
+    from convmine.pipeline import Pipeline
+    from convmine.text import MaskStyle
+
 __version__ = "0.1.0"
+
+
+def load(
+    name: str | Path = "default",
+    *,
+    taxonomy: Taxonomy | str | Path | None = None,
+    mask_style: MaskStyle | None = None,
+) -> Pipeline:
+    """Load a tagging pipeline: a registered tagger name (``"rules"``, ``"default"``) or a model path.
+
+    ``taxonomy`` is a :class:`Taxonomy`, or the path of a taxonomy file (e.g. a bank's extension).
+    """
+    from convmine.pipeline import Pipeline
+    from convmine.tagging.registry import create
+    from convmine.text import Masker
+
+    if not isinstance(taxonomy, Taxonomy):
+        taxonomy = load_taxonomy(taxonomy)
+    return Pipeline(create(name, taxonomy), masker=Masker(mask_style))
+
 
 __all__ = [
     "Call",
     "ConvmineError",
     "Evidence",
+    "Failure",
     "Prediction",
     "Tag",
     "TaggedCall",
@@ -17,5 +53,6 @@ __all__ = [
     "Turn",
     "Utterance",
     "__version__",
+    "load",
     "load_taxonomy",
 ]

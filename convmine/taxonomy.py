@@ -166,7 +166,9 @@ class Taxonomy:
         try:
             return self._labels[label_id]
         except KeyError:
-            raise TaxonomyError(f"unknown label {label_id!r}{_did_you_mean(label_id, self._labels)}") from None
+            raise TaxonomyError(
+                f"unknown label {label_id!r}{_did_you_mean(label_id, self._labels)}"
+            ) from None
 
     @property
     def label_ids(self) -> list[str]:
@@ -210,9 +212,7 @@ def _read_file(path: Path) -> TaxonomyFile:
     try:
         return TaxonomyFile.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise TaxonomyError(f"{path} does not match the taxonomy schema: {problems}") from None
 
 
@@ -257,8 +257,10 @@ def _build(files: list[tuple[Path, TaxonomyFile]]) -> Taxonomy:
                     base = labels[lab.id][1]
                     if files[0][0] == path:
                         raise TaxonomyError(f"{path}: label {lab.id!r} is defined twice")
-                    merged = {f: getattr(base, f) + [v for v in getattr(lab, f) if v not in getattr(base, f)]
-                              for f in VOCABULARY_FIELDS}
+                    merged = {
+                        f: getattr(base, f) + [v for v in getattr(lab, f) if v not in getattr(base, f)]
+                        for f in VOCABULARY_FIELDS
+                    }
                     labels[lab.id] = (dim.id, base.model_copy(update=merged))
                 else:
                     if not lab.name:
@@ -311,7 +313,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         elif spec.extends == "default":
             current = default_taxonomy_path()
         else:
-            current = (current.parent / spec.extends)
+            current = current.parent / spec.extends
     return _build(chain)
 
 

@@ -1,0 +1,128 @@
+"""Rich renderings of library results for the terminal. Presentation only: no logic lives here."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from convmine.batch import BatchSummary
+from convmine.evaluate import Scores
+from convmine.profile import Profile
+from convmine.schema import TaggedCall
+from convmine.taxonomy import CATEGORIES, Taxonomy
+
+SPEAKER_STYLE = {"agent": "cyan", "customer": "green", "unknown": "yellow"}
+
+
+def summary_table(summary: BatchSummary) -> Table:
+    table = Table(title="convmine tag", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("calls tagged", str(summary.calls))
+    table.add_row("customers", str(len(summary.customers)))
+    table.add_row("customer turns", str(summary.customer_turns))
+    table.add_row("tags", str(summary.tags))
+    for category in CATEGORIES:
+        table.add_row(f"  {category}", str(summary.tags_by_category.get(category, 0)))
+    table.add_row("failed inputs", Text(str(len(summary.failures)), style="red" if summary.failures else ""))
+    return table
+
+
+def failures_table(summary: BatchSummary) -> Table:
+    table = Table(title="Failed inputs (set aside; the rest of the batch went on)", title_justify="left")
+    for column in ("input", "stage", "reason"):
+        table.add_column(column)
+    for failure in summary.failures:
+        where = f"{failure.source}:{failure.line}" if failure.line is not None else failure.source
+        table.add_row(where, failure.stage, failure.reason)
+    return table
+
+
+def _value(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def profile_table(profile: Profile) -> Table:
+    table = Table(title=f"Customer profile {profile.customer_id}", title_justify="left")
+    for column in ("label", "name", "value", "conf.", "observed", "call", "evidence"):
+        table.add_column(column, overflow="fold")
+    for entry in profile.entries:
+        style = "dim" if entry.stale or not entry.current else ""
+        flags = " (stale)" if entry.stale else ""
+        flags += " (history)" if not entry.current else ""
+        table.add_row(
+            entry.label + flags,
+            entry.name,
+            _value(entry.value),
+            f"{entry.confidence:.2f}",
+            entry.observed_at.date().isoformat(),
+            entry.call_id,
+            entry.evidence.quote,
+            style=style,
+        )
+    return table
+
+
+def transcript(result: TaggedCall, taxonomy: Taxonomy) -> Group:
+    call = result.call
+    head = Text(
+        f"{call.call_id}  customer {call.customer_id or '-'}  agent {call.agent_id or '-'}", style="bold"
+    )
+    if call.started_at:
+        head.append(f"  {call.started_at.isoformat()}")
+    lines: list[Text] = [head]
+    by_turn: dict[int, list] = {}
+    for tag in result.tags:
+        by_turn.setdefault(tag.evidence.utterance_index, []).append(tag)
+    for utterance in call.utterances:
+        line = Text()
+        if utterance.start is not None:
+            line.append(f"[{utterance.start:7.1f}s] ", style="dim")
+        line.append(f"{utterance.speaker:>8}: ", style=SPEAKER_STYLE[utterance.speaker])
+        body = Text(utterance.text)
+        for tag in by_turn.get(utterance.index, []):
+            if tag.evidence.span:
+                body.stylize("bold underline magenta", *tag.evidence.span)
+        line.append(body)
+        lines.append(line)
+        for tag in by_turn.get(utterance.index, []):
+            name = taxonomy[tag.label].name if tag.label in taxonomy else ""
+            value = f" = {_value(tag.value)}" if tag.value is not None else ""
+            lines.append(
+                Text(
+                    f"{'':>12}↳ {tag.label}{value}  {name}  ({tag.source}, {tag.confidence:.2f})",
+                    style="magenta",
+                )
+            )
+    return Group(*lines)
+
+
+def scores_table(scores: Scores, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, prf in scores.per_label.items():
+        table.add_row(label, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}", str(prf.support))
+    table.add_section()
+    for category, prf in scores.per_category.items():
+        table.add_row(
+            f"[bold]{category}",
+            f"{prf.precision:.3f}",
+            f"{prf.recall:.3f}",
+            f"{prf.f1:.3f}",
+            str(prf.support),
+        )
+    m = scores.micro
+    table.add_row("[bold]micro", f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support))
+    table.add_row("[bold]macro F1", "", "", f"{scores.macro_f1:.3f}", "")
+    table.add_row(
+        "[bold]false tags on no-label items",
+        "",
+        "",
+        f"{scores.false_tag_rate:.3f}",
+        str(scores.no_label_items),
+    )
+    if scores.value_accuracy is not None:
+        table.add_row("[bold]return.target value accuracy", "", "", f"{scores.value_accuracy:.3f}", "")
+    return table

@@ -1,0 +1,191 @@
+"""Speech recognisers behind one small interface, chosen by name: ``create_recognizer("whisper")``.
+
+A recogniser turns a batch of speech clips (16 kHz mono float32, one per VAD segment) into one
+text per clip. New engines plug in with :func:`register_recognizer`.
+
+* ``whisper`` — faster-whisper (CTranslate2). Default model: Whisper base from the two wheels
+  (:func:`convmine.audio.models.whisper_base_dir`); any local CTranslate2 Whisper directory works.
+  Whisper reads 30 s windows whatever the input length, so short clips are packed into windows
+  (0.6 s of silence between them) and each word goes back to the clip it was said in, by its
+  timestamp: one encoder pass per 30 s of speech instead of one per clip.
+* ``funasr`` — FunASR ``AutoModel`` on a local model directory (Paraformer, SenseVoice …), with
+  hotwords for models that take them and the punctuation model the user names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from convmine.audio.textnorm import normalize_transcript
+from convmine.audio.vocabulary import Vocabulary
+from convmine.errors import ConvmineError, ModelError
+from convmine.extras import require
+
+RATE = 16000
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """Speech clips in, one normalised text per clip out."""
+
+    name: str
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]: ...
+
+
+RecognizerFactory = Callable[..., Recognizer]
+_FACTORIES: dict[str, RecognizerFactory] = {}
+
+
+def register_recognizer(name: str) -> Callable[[RecognizerFactory], RecognizerFactory]:
+    """Register a recogniser factory under ``name`` (a decorator)."""
+
+    def decorate(factory: RecognizerFactory) -> RecognizerFactory:
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorate
+
+
+def recognizer_names() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def create_recognizer(name: str, **options: Any) -> Recognizer:
+    """The recogniser registered as ``name``, built with ``options`` (``model=``, ``vocabulary=`` …)."""
+    if name not in _FACTORIES:
+        raise ConvmineError(f"unknown ASR backend {name!r}; choose one of {', '.join(recognizer_names())}")
+    return _FACTORIES[name](**options)
+
+
+@register_recognizer("whisper")
+class WhisperRecognizer:
+    """faster-whisper with Whisper base (or a local CTranslate2 Whisper directory), Mandarin, CPU int8."""
+
+    name = "whisper"
+    window = 28.0
+    gap = 0.6
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        vocabulary: Vocabulary | None = None,
+        threads: int = 0,
+        beam_size: int = 5,
+        compute_type: str = "int8",
+    ):
+        faster_whisper = require("faster_whisper", "asr", "the whisper backend")
+        from convmine.audio.models import whisper_base_dir
+
+        folder = Path(model) if model is not None else whisper_base_dir()
+        if not (folder / "model.bin").is_file():
+            raise ModelError(
+                f"{folder} is not a CTranslate2 Whisper directory (no model.bin); convert a model with "
+                "ct2-transformers-converter or leave --model out to use Whisper base"
+            )
+        self.model = faster_whisper.WhisperModel(
+            str(folder), device="cpu", compute_type=compute_type, cpu_threads=threads
+        )
+        self.prompt = (vocabulary or Vocabulary.build()).prompt()
+        self.beam_size = beam_size
+
+    def options(self) -> dict[str, Any]:
+        """The decoding options, shared with the plain faster-whisper baseline of the benchmark."""
+        return {
+            "language": "zh",
+            "beam_size": self.beam_size,
+            "initial_prompt": self.prompt,
+            "condition_on_previous_text": False,
+            "vad_filter": False,
+        }
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        texts: list[list[str]] = [[] for _ in clips]
+        for window in self._pack(clips):
+            audio = np.concatenate([piece for _, _, piece in window]).astype(np.float32)
+            segments, _ = self.model.transcribe(audio, word_timestamps=True, **self.options())
+            bounds = [(start, start + len(piece) / RATE) for _, start, piece in window]
+            for segment in segments:
+                for word in segment.words or ():
+                    middle = (word.start + word.end) / 2
+                    nearest = min(
+                        range(len(bounds)), key=lambda i: max(bounds[i][0] - middle, middle - bounds[i][1], 0.0)
+                    )
+                    texts[window[nearest][0]].append(word.word)
+        return [normalize_transcript("".join(words)) for words in texts]
+
+    def _pack(self, clips: Sequence[np.ndarray]) -> list[list[tuple[int, float, np.ndarray]]]:
+        """Clips in order, grouped into windows of at most ``window`` seconds: (clip index, offset, audio)."""
+        silence = np.zeros(int(self.gap * RATE), np.float32)
+        windows: list[list[tuple[int, float, np.ndarray]]] = []
+        current: list[tuple[int, float, np.ndarray]] = []
+        length = 0.0
+        for index, clip in enumerate(clips):
+            seconds = len(clip) / RATE
+            if current and length + self.gap + seconds > self.window:
+                windows.append(current)
+                current, length = [], 0.0
+            if current:
+                current.append((-1, length, silence))
+                length += self.gap
+            current.append((index, length, clip))
+            length += seconds
+        if current:
+            windows.append(current)
+        return [[piece for piece in window if piece[0] >= 0] for window in windows]
+
+
+@register_recognizer("funasr")
+class FunasrRecognizer:
+    """FunASR ``AutoModel`` on local model directories: ``model`` (Paraformer, SenseVoice …) and an
+    optional ``punc_model`` (CT-Transformer). Nothing is fetched from a model hub."""
+
+    name = "funasr"
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        vocabulary: Vocabulary | None = None,
+        punc_model: str | Path | None = None,
+        threads: int = 0,
+        batch_size: int = 8,
+    ):
+        if model is None or not Path(model).is_dir():
+            raise ModelError(
+                "the funasr backend needs a local model directory (a Paraformer or SenseVoice download); "
+                "pass it as --model DIR (model= in Python)"
+            )
+        funasr = require("funasr", "funasr", "the funasr backend")
+        options: dict[str, Any] = {"model": str(model), "disable_update": True, "disable_pbar": True}
+        if punc_model is not None:
+            options["punc_model"] = str(punc_model)
+        if threads:
+            options["ncpu"] = threads
+        self.model = funasr.AutoModel(**options)
+        self.hotwords = (vocabulary or Vocabulary.build()).hotwords()
+        self.batch_size = batch_size
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        if not clips:
+            return []
+        results = self.model.generate(
+            input=[np.asarray(clip, np.float32) for clip in clips],
+            batch_size=self.batch_size,
+            hotword=self.hotwords,
+            language="zh",
+            disable_pbar=True,
+        )
+        return [normalize_transcript(_strip_tags(result.get("text", ""))) for result in results]
+
+
+def _strip_tags(text: str) -> str:
+    """SenseVoice prefixes ``<|zh|><|NEUTRAL|>…`` tags; drop them and the spaces between characters."""
+    while text.startswith("<|") and "|>" in text:
+        text = text[text.index("|>") + 2 :]
+    return text

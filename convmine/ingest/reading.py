@@ -1,0 +1,173 @@
+"""Reading a batch of transcripts: files and folders in, calls and failures out. One bad input never
+stops the batch: it becomes a :class:`~convmine.schema.Failure` that names the file and line."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convmine.errors import InputError
+from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
+from convmine.ingest.text_reader import is_sidecar
+from convmine.schema import Call, Failure
+
+Paths = Iterable[str | Path] | str | Path
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What some paths hold: transcript files (and failures for bad paths) in reading order, and the
+    files inside folders that were passed over (sidecars, hidden files, other extensions)."""
+
+    found: list[Path | Failure] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def _supported() -> str:
+    return ", ".join(supported_extensions())
+
+
+def _check_path(path: Path) -> Failure | None:
+    if not path.exists():
+        return Failure(str(path), "no such file or folder; check the path")
+    if is_sidecar(path):
+        return Failure(
+            str(path), "this is a transcript's metadata sidecar; pass the transcript (NAME.txt) instead"
+        )
+    if reader_for(path) is None:
+        return Failure(
+            str(path), f"unsupported file type {path.suffix or '(none)'!r}; supported: {_supported()}"
+        )
+    return None
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(transcripts, skipped) under ``folder``, recursively, sorted; hidden files and folders are skipped."""
+    transcripts, skipped = [], []
+    for top, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            path = Path(top, name)
+            usable = not name.startswith(".") and not is_sidecar(path) and reader_for(path) is not None
+            (transcripts if usable else skipped).append(path)
+    return sorted(transcripts), sorted(skipped)
+
+
+def scan_paths(paths: Paths) -> Scan:
+    """The transcript files ``paths`` name: files as given, folders searched recursively in sorted order.
+
+    A missing path, an unsupported file or a folder without transcripts becomes a :class:`Failure`;
+    a file named twice (directly or through a folder) is read once.
+    """
+    scan = Scan()
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            scan.found.append(path)
+
+    for path in map(Path, [paths] if isinstance(paths, str | Path) else paths):
+        if path.is_dir():
+            transcripts, skipped = _folder_files(path)
+            scan.skipped.extend(skipped)
+            if not transcripts:
+                scan.found.append(
+                    Failure(str(path), f"the folder holds no transcript files ({_supported()})")
+                )
+            for transcript in transcripts:
+                add(transcript)
+        elif (failure := _check_path(path)) is not None:
+            scan.found.append(failure)
+        else:
+            add(path)
+    return scan
+
+
+class _BatchChecks:
+    """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID."""
+
+    def __init__(self, customer_id: str | None) -> None:
+        self.customer_id = customer_id
+        self.first_read: dict[str, str] = {}
+
+    def __call__(self, record: CallRecord, path: Path) -> Call | Failure:
+        call, line = record.call, record.line
+        if not call.utterances:
+            return Failure(
+                str(path), f"call {call.call_id!r} is empty: it has no turn with text; check the export", line
+            )
+        if call.customer_id is None:
+            if self.customer_id is None:
+                return Failure(
+                    str(path),
+                    f"call {call.call_id!r} has no customer ID; pass --customer-id (customer_id= in Python) "
+                    "or name it in the file: a customer_id field or column, a '# customer_id: …' line, "
+                    f"or a sidecar {path.stem}.meta.json beside a .txt transcript",
+                    line,
+                )
+            call = dataclasses.replace(call, customer_id=self.customer_id)
+        elif self.customer_id is not None and call.customer_id != self.customer_id:
+            return Failure(
+                str(path),
+                f"call {call.call_id!r} names customer {call.customer_id!r} but --customer-id says "
+                f"{self.customer_id!r}; leave out --customer-id for files that name their customer",
+                line,
+            )
+        first = self.first_read.get(call.call_id)
+        if first is not None:
+            return Failure(
+                str(path),
+                f"call_id {call.call_id!r} was already read from {first}; call IDs must be unique in "
+                "a batch, so remove the copy or give it its own call_id",
+                line,
+            )
+        self.first_read[call.call_id] = f"{path}:{line}" if line is not None else str(path)
+        return call
+
+
+def _read_file(path: Path, checks: _BatchChecks) -> Iterator[Call | Failure]:
+    reader = reader_for(path)
+    assert reader is not None, "scan_paths only finds files with a reader"
+    count = 0
+    try:
+        for item in reader(path):
+            count += 1
+            yield item if isinstance(item, Failure) else checks(item, path)
+    except InputError as exc:
+        yield Failure(exc.source or str(path), exc.reason, exc.line)
+        return
+    if count == 0:
+        yield Failure(str(path), "the file holds no calls")
+
+
+def read_calls(paths: Paths, *, customer_id: str | None = None) -> Iterator[Call | Failure]:
+    """Every call in ``paths`` (files or folders), in order, and a :class:`Failure` for each input that
+    cannot be read; the batch goes on past them.
+
+    ``customer_id`` names the customer for calls whose file does not; a call whose file names a
+    different customer fails rather than being filed under the wrong profile.
+    """
+    if customer_id is not None and not customer_id.strip():
+        raise InputError("customer_id is blank; pass a customer ID or leave it out")
+    checks = _BatchChecks(customer_id.strip() if customer_id else None)
+    for item in scan_paths(paths).found:
+        if isinstance(item, Failure):
+            yield item
+        else:
+            yield from _read_file(item, checks)
+
+
+def read_call(path: str | Path, customer_id: str | None = None) -> Call:
+    """The one call in ``path``; raises :class:`InputError` (with file and line) if it cannot be read."""
+    calls = []
+    for item in read_calls([path], customer_id=customer_id):
+        if isinstance(item, Failure):
+            raise InputError(item.reason, item.source, item.line)
+        calls.append(item)
+    if len(calls) != 1:
+        raise InputError(f"holds {len(calls)} calls but read_call reads one; use read_calls", str(path))
+    return calls[0]

@@ -1,0 +1,157 @@
+"""Checking and converting the values every transcript format shares: text encoding, speakers, times, IDs.
+
+Helpers raise :class:`~convmine.errors.InputError` without a place; the reader that calls them knows
+the file and line and adds them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from convmine.errors import InputError
+from convmine.schema import Speaker, Utterance
+
+# Lower-case alias → speaker. Traditional-character spellings are included; "bot" is an outbound robot,
+# which speaks for the bank. A/C are the one-letter roles that call-centre exports use.
+_AGENT_ALIASES = (
+    "agent staff bot a 坐席 座席 客服 客户经理 客戶經理 理财经理 理財經理 专员 專員 机器人 機器人"
+)
+_CUSTOMER_ALIASES = "customer client user c 客户 客戶 用户 用戶 顾客 顧客"
+SPEAKER_ALIASES: dict[str, Speaker] = {
+    **dict.fromkeys(_AGENT_ALIASES.split(), "agent"),
+    **dict.fromkeys(_CUSTOMER_ALIASES.split(), "customer"),
+    **dict.fromkeys(["unknown", "未知"], "unknown"),
+}
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:[.,]\d+)?)$")
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """Whether more non-ASCII characters decode as UTF-8 than fail to (GB18030 text nearly always fails)."""
+    lenient = raw.decode("utf-8", errors="replace")
+    invalid = lenient.count("\ufffd")
+    return sum(not char.isascii() for char in lenient) - invalid > invalid
+
+
+def decode_text(path: Path) -> str:
+    """The file's text: UTF-16 when it has a UTF-16 byte-order mark, else UTF-8 (with or without a BOM),
+    else GB18030 (a superset of GBK/GB2312, which Chinese call-centre exports often use).
+
+    A file whose non-ASCII characters are mostly valid UTF-8 is a damaged UTF-8 file rather than a
+    GB18030 one: decoding it as GB18030 would silently turn it into nonsense, so it is refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("the file starts with a UTF-16 byte-order mark but is not UTF-16 text") from exc
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as utf8_error:
+            bad, line = raw[utf8_error.start], raw.count(b"\n", 0, utf8_error.start) + 1
+            if _mostly_utf8(raw):
+                raise InputError(
+                    f"the file is UTF-8 but byte 0x{bad:02x} on line {line} is not valid UTF-8 "
+                    "(a damaged or mixed-encoding file); repair or re-export it",
+                    line=line,
+                ) from None
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"the file is neither UTF-8 nor GB18030 text (byte 0x{bad:02x} on line {line} is not "
+                    "valid in either); re-save it as UTF-8",
+                    line=line,
+                ) from None
+    if "\x00" in text:
+        raise InputError("the file holds NUL bytes, so it is not a text transcript (is it binary?)")
+    return text
+
+
+def parse_speaker(value: object) -> Speaker:
+    """``agent``, ``customer`` or ``unknown`` from the value or one of :data:`SPEAKER_ALIASES`."""
+    if isinstance(value, str):
+        speaker = SPEAKER_ALIASES.get(value.strip().lower())
+        if speaker is not None:
+            return speaker
+    raise InputError(
+        f"unknown speaker {value!r}; use agent, customer or unknown, or an alias: "
+        "坐席/座席/客服/客户经理/理财经理/A/bot for the agent, 客户/用户/C/user for the customer"
+    )
+
+
+def parse_seconds(value: object, name: str) -> float | None:
+    """Seconds from ``12.5``, ``"12.5"``, ``"00:12.5"`` or ``"01:02:03.5"``; ``None`` for a missing value."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        clock = _CLOCK.match(text)
+        if clock:
+            hours, minutes = int(clock.group(1) or 0), int(clock.group(2))
+            secs = float(clock.group(3).replace(",", "."))
+            if secs < 60 and (clock.group(1) is None or minutes < 60):
+                seconds = hours * 3600 + minutes * 60 + secs
+        else:
+            try:
+                seconds = float(text)
+            except ValueError:
+                seconds = None
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        raise InputError(
+            f"{name} {value!r} is not a time; write seconds (12.5) or a clock time (00:12.5, 01:02:03.5)"
+        )
+    return seconds
+
+
+def parse_started_at(value: object) -> datetime | None:
+    """A date-time from an ISO-8601 string (``2026-03-05T10:30:00+08:00``, ``2026-03-05``); kept as written:
+    timezone-aware when the value names an offset, naive otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError(
+        f"started_at {value!r} is not an ISO-8601 date-time; write it like 2026-03-05T10:30:00+08:00"
+    )
+
+
+def parse_id(value: object, name: str) -> str | None:
+    """An identifier as a stripped string (integers are accepted); ``None`` when missing or blank."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    raise InputError(f"{name} must be a string, got {value!r}")
+
+
+def add_utterance(
+    utterances: list[Utterance], speaker: Speaker, text: str, start: float | None, end: float | None
+) -> None:
+    """Append a turn, numbered in order; turns whose text is blank carry nothing and are left out."""
+    text = text.strip()
+    if not text:
+        return
+    if start is not None and end is not None and end < start:
+        raise InputError(f"the turn ends ({end:g} s) before it starts ({start:g} s); check start and end")
+    utterances.append(Utterance(index=len(utterances), speaker=speaker, text=text, start=start, end=end))

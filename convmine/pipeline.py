@@ -1,0 +1,107 @@
+"""The tagging pipeline: mask personal numbers, normalise, predict, attach evidence.
+
+Text flows ``Call → masked Call → Turns → Predictions → Tags``. Masking comes first, so nothing
+downstream (tagger, store, logs, reports) ever sees a full card, ID or phone number. Normalisation
+is length-preserving, so a prediction's character span indexes the stored (masked) text as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+
+from convmine.schema import Call, Evidence, Prediction, Tag, TaggedCall, Turn, Utterance
+from convmine.tagging.base import Tagger
+from convmine.text import Masker, normalize
+
+ErrorHandler = Callable[[Call, Exception], None]
+
+
+def _raise(call: Call, exc: Exception) -> None:
+    raise exc
+
+
+class Pipeline:
+    """A tagger wrapped with masking and normalisation; tags one call, one text, or a stream."""
+
+    def __init__(self, tagger: Tagger, *, masker: Masker | None = None, context_turns: int = 4):
+        self.tagger = tagger
+        self.taxonomy = tagger.taxonomy
+        self.masker = masker or Masker()
+        #: How many preceding turns (agent's included) a tagger sees with each customer turn.
+        self.context_turns = context_turns
+
+    @property
+    def version(self) -> str:
+        return f"{self.tagger.name}@{self.tagger.version}"
+
+    def __call__(self, item: Call | str) -> TaggedCall:
+        """Tag one call, or one customer utterance given as text."""
+        if isinstance(item, str):
+            item = Call(call_id="text", customer_id=None, utterances=[Utterance(0, "customer", item)])
+        return next(self.pipe([item]))
+
+    def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
+        """Mask and normalise turns (text and context), then run the tagger on them as one batch."""
+        prepared = [
+            Turn(self._prepare(t.text), tuple(self._prepare(c) for c in t.context[-self.context_turns :]))
+            for t in turns
+        ]
+        return self.tagger.predict(prepared) if prepared else []
+
+    def pipe(
+        self, calls: Iterable[Call], *, batch_size: int = 64, on_error: ErrorHandler | None = None
+    ) -> Iterator[TaggedCall]:
+        """Tag a stream of calls, ``batch_size`` calls per tagger batch, in input order.
+
+        A call that fails is handed to ``on_error`` (default: re-raise) and left out.
+        """
+        handler = on_error or _raise
+        stream = iter(calls)
+        while batch := list(islice(stream, batch_size)):
+            yield from self._tag_batch(batch, handler)
+
+    def _prepare(self, text: str) -> str:
+        return normalize(self.masker.mask(text))
+
+    def _tag_batch(self, calls: list[Call], on_error: ErrorHandler) -> Iterator[TaggedCall]:
+        masked: list[Call] = []
+        for call in calls:
+            try:
+                masked.append(self.masker.mask_call(call))
+            except Exception as exc:  # handed to the caller's error handler
+                on_error(call, exc)
+        turns: list[Turn] = []
+        owners: list[tuple[int, Utterance]] = []
+        for n, call in enumerate(masked):
+            texts = [normalize(u.text) for u in call.utterances]
+            for i, u in enumerate(call.utterances):
+                if u.speaker == "customer":
+                    turns.append(Turn(texts[i], tuple(texts[max(0, i - self.context_turns) : i])))
+                    owners.append((n, u))
+        try:
+            predictions = self.tagger.predict(turns) if turns else []
+        except Exception as exc:  # one bad call must not sink the batch
+            if len(masked) == 1:
+                on_error(calls[0], exc)
+                return
+            for call in masked:  # find the culprit: retry call by call
+                yield from self._tag_batch([call], on_error)
+            return
+        results = [TaggedCall(call) for call in masked]
+        for (n, utterance), preds in zip(owners, predictions, strict=True):
+            results[n].tags.extend(self._to_tag(utterance, p) for p in preds)
+        yield from results
+
+    def _to_tag(self, utterance: Utterance, prediction: Prediction) -> Tag:
+        span = prediction.span
+        quote = utterance.text[span[0] : span[1]] if span else utterance.text
+        return Tag(
+            label=prediction.label,
+            confidence=round(prediction.confidence, 4),
+            source=self.tagger.source,
+            evidence=Evidence(utterance.index, span, quote, utterance.start, utterance.end),
+            value=prediction.value,
+            taxonomy_version=self.taxonomy.version,
+            model_version=self.version,
+        )

@@ -1,0 +1,74 @@
+"""The profile store: tagged calls in, customer profiles and tag observations out.
+
+:func:`open_store` picks a backend by the target's URL scheme: a plain path or ``sqlite:///path``
+opens a :class:`SQLiteStore`; ``postgresql://…`` is reserved for the PostgreSQL store of the
+``postgres`` extra. A backend is one entry in :data:`BACKENDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from convmine.errors import MissingExtraError, StoreError
+from convmine.profile import Observation, Profile, ProfileEntry
+from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary
+from convmine.store.sqlite import SQLiteStore
+from convmine.taxonomy import Taxonomy
+
+Opener = Callable[[str, Taxonomy | None], ProfileStore]
+
+
+def _open_sqlite(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
+    """``sqlite://`` is in memory; ``sqlite:///relative.db`` and ``sqlite:////abs/path.db`` are files."""
+    rest = url.split("://", 1)[1]
+    if not rest:
+        return SQLiteStore(":memory:", taxonomy=taxonomy)
+    if not rest.startswith("/") or rest == "/":
+        raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/file.db, got {url!r}")
+    return SQLiteStore(rest[1:], taxonomy=taxonomy)
+
+
+def _open_postgresql(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
+    raise MissingExtraError(
+        "the PostgreSQL profile store comes with the 'postgres' extra (pip install 'convmine[postgres]'), "
+        "which this version of convmine does not provide yet; use a SQLite file (a path or sqlite:///path)"
+    )
+
+
+#: URL scheme → function opening that kind of store. ``postgresql+psycopg://`` is looked up as ``postgresql``.
+BACKENDS: dict[str, Opener] = {
+    "sqlite": _open_sqlite,
+    "postgresql": _open_postgresql,
+    "postgres": _open_postgresql,
+}
+
+
+def open_store(target: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None) -> ProfileStore:
+    """Open (creating or migrating it as needed) the profile store at ``target``: a path or a URL.
+
+    ``taxonomy`` is what profiles are merged with (default: the bundled taxonomy).
+    """
+    if isinstance(target, Path) or "://" not in target:
+        return SQLiteStore(target, taxonomy=taxonomy)
+    scheme = target.split("://", 1)[0].split("+", 1)[0].lower()
+    opener = BACKENDS.get(scheme)
+    if opener is None:  # never echo the URL: it may hold a password
+        raise StoreError(
+            f"unknown profile store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://…"
+        )
+    return opener(target, taxonomy)
+
+
+__all__ = [
+    "BACKENDS",
+    "CallRecord",
+    "LabelFilter",
+    "Observation",
+    "Profile",
+    "ProfileEntry",
+    "ProfileStore",
+    "SQLiteStore",
+    "SaveSummary",
+    "open_store",
+]

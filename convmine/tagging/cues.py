@@ -1,0 +1,128 @@
+"""Clause-level cues for the rule tagger: clauses, questions, negation and yes/no answers.
+
+All functions work on normalised text (simplified Chinese, half-width, ASCII lower-case) and
+return positions in that text, so evidence spans stay valid on the original turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Polarity = Literal["yes", "no"]
+
+# Clause breaks: punctuation, whitespace, a dot that is not a decimal point, and a contrast word
+# ("不是不需要但是没钱" is two clauses). The contrast word starts the next clause.
+_SEPARATOR = re.compile(r"[，,。！!？?；;、…~：:\n\t ]+|(?<![0-9])\.|\.(?![0-9])|(?=但是|可是|不过(?!来))")
+
+# Words that look like questions but are not: indefinites ("什么都行"), "多少有点", "哪有" (= 没有).
+_NOT_QUESTION = re.compile(
+    r"(?:什么|啥|哪|哪里|哪儿|怎么|咋|多少|谁)(?:时候|时间)?(?:都|也)"
+    r"|没(?:有)?(?:什么|啥)|不怎么|不知道(?:买|选|投|弄|干)?(?:什么|啥|哪|怎么)|什么的|啥的|多少(?:有|懂|了解|知道|还)"
+    r"|哪有|哪来的|好几|怎么说呢|没多少|不多少|为什么不|干什么都|要什么有什么"
+)
+_QUESTION = re.compile(
+    r"吗|(?<![什怎这那多])么[啊呀]?$|([^\W\d])[不没]\1|什么|啥|哪|怎么|怎样|咋|如何|多少|多久|多长|多大|多高"
+    r"|几(?:个点|年|天|个月|点|号|级|块钱)|为什么|为啥|是否|能否|可否|有无|请问|问一下|问下|想问|咨询一下"
+    r"|想知道|打听一下|了解一下"
+)
+# Characters that negate what follows them, and compounds in which they do not negate.
+_NEGATOR = re.compile(r"懒得|[不没别未甭]")
+_NOT_NEGATING = re.compile(
+    r"不错|不少|不过|不仅|不但|不然|要不|差不多|不管|不久|不好意思|不一定|不止|不光|不停|不断|不如|不得不"
+    r"|对不起|了不起|忍不住|不得了|说不定|受不了|没事|没关系|没错|没想到|别的|别人|别家|别处|特别|分别|区别"
+    r"|告别|级别|类别|性别|未来"
+)
+NEGATION_REACH = 4
+# A negation right after the evidence, in the same clause: "基金我不买", "晚上不方便", "支付宝没用过".
+_POST_NEGATION = re.compile(
+    r".{0,4}?(?:不(?:太|怎么|是很|大)?(?:要|买|考虑|感兴趣|喜欢|想|做|碰|用|行|方便|需要|合适|适合|敢|懂|了解|信"
+    r"|靠谱|会用|会弄|会买)|没(?:有)?(?:兴趣|考虑|想过|用过|买过|碰过|做过|需要|打算|玩过|接触过|开过|办过|存过)"
+    r"|[都也]没有?|没有(?=[了啊呀的]?$)|就?算了|免了|拉倒)"
+)
+_FILLER = re.compile(r"^(?:[嗯恩啊呃额哦噢喔唉哎诶欸呀]|那个|这个|就是|我说|喂)+")
+_NO = re.compile(r"^(?:没|不(?!好意思|错|少)|还没|暂时没|哪有|并没|否)")
+_YES = re.compile(
+    r"^(?:对(?!不起)|是(?!不是)|有(?!没有)|可以|行|好|要(?!不要)|会(?!不会)|当然|肯定|确实|没错|还有|一点|一些"
+    r"|差不多|[0-9一二两三四五六七八九十几百千万来多]+(?:万|千|块))"
+)
+_ONLY_FILLER = re.compile(r"^[嗯恩]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A stretch of a turn between clause breaks; ``question`` marks questions and enquiries."""
+
+    start: int
+    end: int
+    question: bool
+
+
+def clauses(text: str) -> list[Clause]:
+    """Split ``text`` into clauses (never empty; a text without breaks is one clause)."""
+    found: list[Clause] = []
+    start = 0
+    for sep in _SEPARATOR.finditer(text):
+        if sep.start() > start:
+            asked = "?" in sep.group() or "？" in sep.group()
+            found.append(Clause(start, sep.start(), asked or is_question(text[start : sep.start()])))
+        start = max(start, sep.end())
+    if start < len(text) or not found:
+        found.append(Clause(start, len(text), is_question(text[start:])))
+    return found
+
+
+def clause_at(found: list[Clause], position: int) -> Clause:
+    """The clause that holds ``position`` (or the last one that starts before it)."""
+    best = found[0]
+    for clause in found:
+        if clause.start <= position:
+            best = clause
+        else:
+            break
+    return best
+
+
+def is_question(text: str) -> bool:
+    """Whether a clause asks something ("这个保本吗", "有没有保本的", "手续费多少", "想问一下利率")."""
+    masked = _NOT_QUESTION.sub(lambda m: "_" * len(m.group()), text.strip())
+    return _QUESTION.search(masked) is not None
+
+
+def negated_before(text: str, clause_start: int, position: int) -> bool:
+    """Whether a negator stands just before ``position`` in its clause ("不需要" in "不是不需要")."""
+    window_start = max(clause_start, position - NEGATION_REACH - 4)
+    window = _NOT_NEGATING.sub(lambda m: "_" * len(m.group()), text[window_start:position])
+    return any(
+        window_start + m.start() >= position - NEGATION_REACH for m in _NEGATOR.finditer(window)
+    )
+
+
+def negated_after(text: str, end: int, clause_end: int) -> bool:
+    """Whether the clause goes on to reject what was just said ("保本的我不要", "周末不行")."""
+    return _POST_NEGATION.match(text, end, clause_end) is not None
+
+
+def answer_polarity(text: str) -> Polarity | None:
+    """Whether a turn answers yes ("对，有二十来万", "有的") or no ("没有", "不是"); else ``None``."""
+    first = clauses(text)[0]
+    if first.question:
+        return None
+    clause = text[first.start : first.end]
+    if _ONLY_FILLER.match(clause):
+        return "yes"
+    rest = _FILLER.sub("", clause)
+    if not rest:
+        return None
+    if _NO.match(rest):
+        return "no"
+    if _YES.match(rest):
+        return "yes"
+    return None
+
+
+def answer_span(text: str) -> tuple[int, int]:
+    """The evidence of a short answer: its first clause, without surrounding spaces."""
+    first = clauses(text)[0]
+    return first.start, first.end

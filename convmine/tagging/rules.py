@@ -1,0 +1,324 @@
+"""A transparent, editable rule tagger driven entirely by the taxonomy's vocabulary.
+
+Nothing about a particular label lives in this code: a bank changes what the tagger finds by
+editing the taxonomy file or an extension of it. For each label:
+
+* ``keywords`` are literal phrases. Keywords of one or two characters must be whole words by
+  jieba's segmentation ("黄金" fires in "买点黄金", not in "黄金周"). A keyword that lies inside a
+  longer hit of another label is dropped ("理财经理" hides "理财", "不用排队" hides "排队").
+* ``patterns`` are regular expressions; the match is the evidence span, so keep them tight.
+* ``exclude`` is a regular expression that vetoes the label in the clause where it matches.
+* ``context_patterns`` read the turn before the customer's (usually the agent's question).
+  ``AGENT`` fires when the customer answers yes ("对，有二十来万", "有的"); ``AGENT => <no>`` when
+  the customer answers no ("不是"); ``AGENT => ANSWER`` when the turn matches the regex ANSWER
+  ("几点方便" → "晚上吧"). For a label with a percent value, a named rate is the answer.
+
+Cues (:mod:`convmine.tagging.cues`) work per clause, by the dimension's kind:
+
+* questions (``feedback.question.*``) fire only in clauses that ask something;
+* objections and negative feedback fire in any clause unless a negator stands just before them
+  ("不是不需要" is not ``no_need``);
+* everything else states a fact or preference: it does not fire in a question ("有没有保本的" is not
+  ``preference.risk.guaranteed``), nor when negated before or after ("手机银行不卡了", "基金我不买").
+
+At most one label of a ``single`` dimension is returned per turn (the most confident).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+
+from convmine.errors import TaxonomyError
+from convmine.schema import Prediction, TagSource, Turn
+from convmine.tagging import cues
+from convmine.tagging.words import SHORT_KEYWORD, Segmenter
+from convmine.taxonomy import Label, Taxonomy, load_taxonomy
+from convmine.text import NumberMatch, find_rates, normalize
+
+RULES_VERSION = "1"
+PATTERN_CONFIDENCE = 0.85
+KEYWORD_CONFIDENCE = 0.6  # plus 0.05 a character beyond the first, up to KEYWORD_CONFIDENCE_MAX
+KEYWORD_CONFIDENCE_MAX = 0.8
+VALUE_BONUS = 0.1  # a percent label whose rate was found is more specific than a bare wording
+CONTEXT_CONFIDENCE = {"answer": 0.6, "yes": 0.55, "no": 0.5}
+RATE_REACH = 12  # characters between a yield wording and the rate it names
+ANSWER_SEPARATOR = "=>"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_FILLER_TURN = re.compile(r"^[\s嗯恩啊呃额哦噢喔唉哎诶欸喂好的对行是，。,.!！?？~]*$")
+
+
+class Mode(Enum):
+    """How clause cues apply to a dimension's labels (see the module docstring)."""
+
+    STATEMENT = "statement"
+    QUESTION = "question"
+    ANY = "any"
+
+
+def mode_of(label: Label) -> Mode:
+    if label.dimension == "feedback.question":
+        return Mode.QUESTION
+    if label.category == "objection" or label.dimension == "feedback.negative":
+        return Mode.ANY
+    return Mode.STATEMENT
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextRule:
+    agent: re.Pattern[str]
+    answer: str | re.Pattern[str]  # "yes", "no" or a regex over the customer's turn
+
+
+@dataclass(frozen=True, slots=True)
+class _LabelRule:
+    label: Label
+    order: int
+    mode: Mode
+    patterns: re.Pattern[str] | None
+    exclude: re.Pattern[str] | None
+    contexts: tuple[_ContextRule, ...]
+
+    @property
+    def percent(self) -> bool:
+        return self.label.value_type == "percent"
+
+
+@dataclass(slots=True)
+class _Hit:
+    rule: _LabelRule
+    start: int
+    end: int
+    confidence: float
+    keyword: bool = False
+    value: float | None = None
+
+    def key(self) -> tuple[float, int, int]:
+        """Best first: most confident, then longest evidence, then earliest."""
+        return (-self.confidence, -(self.end - self.start), self.start)
+
+
+class RuleTagger:
+    """Tags customer turns with the taxonomy's keywords, patterns and context patterns."""
+
+    name = "rules"
+    source: TagSource = "rule"
+
+    def __init__(self, taxonomy: Taxonomy | None = None):
+        self.taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+        self._rules = [_compile(label, order) for order, label in enumerate(self.taxonomy)]
+        self._keywords: dict[str, list[_LabelRule]] = {}
+        for rule in self._rules:
+            for keyword in rule.label.keywords:
+                text = prepare(keyword.strip())
+                if text and rule not in self._keywords.setdefault(text, []):
+                    self._keywords[text].append(rule)
+        self._lengths = sorted({len(k) for k in self._keywords}, reverse=True)
+        self._with_patterns = [rule for rule in self._rules if rule.patterns is not None]
+        self._with_context = [rule for rule in self._rules if rule.contexts]
+        self._single = {lab.dimension for lab in self.taxonomy if lab.cardinality == "single"}
+        digest = hashlib.sha256(repr([(r.label.id, r.label.keywords, r.label.patterns, r.label.exclude,
+                                       r.label.context_patterns) for r in self._rules]).encode()).hexdigest()
+        self.version = f"{RULES_VERSION}+{self.taxonomy.hash}.{digest[:8]}"
+
+    @cached_property
+    def _segmenter(self) -> Segmenter:
+        return Segmenter(self._keywords)
+
+    def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
+        """One list of predictions per turn, in input order."""
+        return [self._predict_turn(turn) for turn in turns]
+
+    def _predict_turn(self, turn: Turn) -> list[Prediction]:
+        text = prepare(turn.text)
+        if _FILLER_TURN.match(text) and not turn.context:
+            return []
+        found = cues.clauses(text)
+        hits = [hit for hit in _unshadowed(self._keyword_hits(text) + self._pattern_hits(text))
+                if self._accepted(hit, text, found)]
+        if turn.context:
+            hits += self._context_hits(text, found, turn.context)
+        hits = self._with_values(hits, text, found)
+        return self._resolve(hits)
+
+    # --- finding candidate evidence -------------------------------------------------------------
+
+    def _keyword_hits(self, text: str) -> list[_Hit]:
+        hits: list[_Hit] = []
+        spans: list[tuple[int, int]] | None = None
+        for start in range(len(text)):
+            for length in self._lengths:
+                rules = self._keywords.get(text[start : start + length])
+                if rules is None:
+                    continue
+                end = start + length
+                if length <= SHORT_KEYWORD:
+                    if spans is None:
+                        spans = self._segmenter.words(text)
+                    if not Segmenter.is_word_in(spans, start, end):
+                        continue
+                confidence = min(KEYWORD_CONFIDENCE + 0.05 * (length - 1), KEYWORD_CONFIDENCE_MAX)
+                hits.extend(_Hit(rule, start, end, confidence, keyword=True) for rule in rules)
+        return hits
+
+    def _pattern_hits(self, text: str) -> list[_Hit]:
+        return [
+            _Hit(rule, m.start(), m.end(), PATTERN_CONFIDENCE)
+            for rule in self._with_patterns
+            for m in rule.patterns.finditer(text)  # type: ignore[union-attr]
+            if m.end() > m.start()
+        ]
+
+    def _context_hits(self, text: str, found: list[cues.Clause], context: Sequence[str]) -> list[_Hit]:
+        previous = _previous_turn(context)
+        if not previous:
+            return []
+        polarity = cues.answer_polarity(text)
+        hits: list[_Hit] = []
+        for rule in self._with_context:
+            for ctx in rule.contexts:
+                if not ctx.agent.search(previous):
+                    continue
+                if rule.percent:
+                    rates = find_rates(text, expect_rate=True)
+                    if rates:
+                        hit = _Hit(rule, rates[0].start, rates[0].end, CONTEXT_CONFIDENCE["answer"])
+                        hit.value = rates[0].value
+                        hits.append(hit)
+                elif isinstance(ctx.answer, re.Pattern):
+                    hits.extend(
+                        hit
+                        for m in ctx.answer.finditer(text)
+                        if m.end() > m.start()
+                        and self._accepted(
+                            hit := _Hit(rule, m.start(), m.end(), CONTEXT_CONFIDENCE["answer"]), text, found
+                        )
+                    )
+                elif ctx.answer == polarity and not _excluded(rule, text, cues.clause_at(found, 0)):
+                    start, end = cues.answer_span(text)
+                    hits.append(_Hit(rule, start, end, CONTEXT_CONFIDENCE[polarity]))
+        return hits
+
+    # --- checking and resolving -----------------------------------------------------------------
+
+    def _accepted(self, hit: _Hit, text: str, found: list[cues.Clause]) -> bool:
+        clause = cues.clause_at(found, hit.start)
+        if _excluded(hit.rule, text, clause):
+            return False
+        mode = hit.rule.mode
+        if mode is Mode.QUESTION:
+            return clause.question
+        if cues.negated_before(text, clause.start, hit.start):
+            return False
+        if mode is Mode.STATEMENT:
+            return not clause.question and not cues.negated_after(text, hit.end, clause.end)
+        return True
+
+    def _with_values(self, hits: list[_Hit], text: str, found: list[cues.Clause]) -> list[_Hit]:
+        """Give percent labels the rate they name; drop those that name none."""
+        if not any(hit.rule.percent and hit.value is None for hit in hits):
+            return hits
+        rates = find_rates(text)
+        kept = []
+        for hit in hits:
+            if hit.rule.percent and hit.value is None:
+                rate = _nearest_rate(rates, hit, cues.clause_at(found, hit.start))
+                if rate is None:
+                    continue
+                hit.start, hit.end = min(hit.start, rate.start), max(hit.end, rate.end)
+                hit.value = rate.value
+                hit.confidence = min(1.0, hit.confidence + VALUE_BONUS)
+            kept.append(hit)
+        return kept
+
+    def _resolve(self, hits: list[_Hit]) -> list[Prediction]:
+        best: dict[str, _Hit] = {}
+        for hit in sorted(hits, key=_Hit.key):
+            dimension = hit.rule.label.dimension
+            slot = dimension if dimension in self._single else hit.rule.label.id
+            best.setdefault(slot, hit)
+        chosen = sorted(best.values(), key=lambda h: (h.start, h.rule.order))
+        return [
+            Prediction(h.rule.label.id, round(h.confidence, 3), (h.start, h.end), h.value) for h in chosen
+        ]
+
+
+def prepare(text: str) -> str:
+    """Normalise (traditional → simplified, full-width → half-width) and lower-case ASCII.
+
+    Both steps map one character to one character, so spans on the result are spans on ``text``.
+    """
+    return normalize(text).translate(_ASCII_LOWER)
+
+
+def _compile(label: Label, order: int) -> _LabelRule:
+    def union(sources: tuple[str, ...]) -> re.Pattern[str] | None:
+        return _regex(label, "|".join(f"(?:{s})" for s in sources)) if sources else None
+
+    return _LabelRule(
+        label=label,
+        order=order,
+        mode=mode_of(label),
+        patterns=union(label.patterns),
+        exclude=union(label.exclude),
+        contexts=tuple(_context_rule(label, entry) for entry in label.context_patterns),
+    )
+
+
+def _context_rule(label: Label, entry: str) -> _ContextRule:
+    agent, separator, answer = (part.strip() for part in entry.partition(ANSWER_SEPARATOR))
+    if not separator:
+        return _ContextRule(_regex(label, agent), "yes")
+    if answer in ("<yes>", "<no>"):
+        return _ContextRule(_regex(label, agent), answer[1:-1])
+    return _ContextRule(_regex(label, agent), _regex(label, answer))
+
+
+def _regex(label: Label, source: str) -> re.Pattern[str]:
+    try:
+        return re.compile(prepare(source), re.IGNORECASE)
+    except re.error as exc:
+        raise TaxonomyError(
+            f"label {label.id!r}: invalid regular expression {source!r} ({exc}); fix it in the taxonomy file"
+        ) from None
+
+
+def _excluded(rule: _LabelRule, text: str, clause: cues.Clause) -> bool:
+    return rule.exclude is not None and rule.exclude.search(text, clause.start, clause.end) is not None
+
+
+def _unshadowed(hits: list[_Hit]) -> list[_Hit]:
+    """Drop keyword hits that lie strictly inside a longer hit of another label."""
+    return [
+        hit
+        for hit in hits
+        if not hit.keyword
+        or not any(
+            other.rule is not hit.rule
+            and other.start <= hit.start
+            and hit.end <= other.end
+            and other.end - other.start > hit.end - hit.start
+            for other in hits
+        )
+    ]
+
+
+def _nearest_rate(rates: list[NumberMatch], hit: _Hit, clause: cues.Clause) -> NumberMatch | None:
+    def distance(rate: NumberMatch) -> int:
+        return max(rate.start - hit.end, hit.start - rate.end, 0)
+
+    near = [r for r in rates if clause.start <= r.start < clause.end and distance(r) <= RATE_REACH]
+    return min(near, key=distance, default=None)
+
+
+def _previous_turn(context: Sequence[str]) -> str:
+    """The last turn before the customer's that says something (skipping "嗯", "喂")."""
+    for turn in reversed(context):
+        text = prepare(turn)
+        if not _FILLER_TURN.match(text):
+            return text
+    return ""

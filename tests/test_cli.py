@@ -1,0 +1,179 @@
+"""The command line, end to end on the bundled examples, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from convmine.cli.main import app
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+BAD_INPUTS = Path(__file__).parent / "data" / "ingest"
+runner = CliRunner()
+
+# The example calls carry fake personal numbers (a card, an ID, mobiles, one spelled 幺三八…).
+FULL_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,19}(?!\d)")
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "convmine.db"
+    result = run("tag", str(EXAMPLES), "--db", str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as con:
+        return list(con.iterdump())
+
+
+def test_tag_prints_a_summary_and_tags_all_four_categories(db):
+    rows = sqlite3.connect(db).execute("SELECT label FROM tags").fetchall()
+    assert {label.split(".")[0] for (label,) in rows} == {"basic", "preference", "objection", "feedback"}
+
+
+def test_tagging_the_same_folder_twice_leaves_identical_rows(db, tmp_path):
+    copy = tmp_path / "again.db"
+    assert run("tag", str(EXAMPLES), "--db", str(copy)).exit_code == 0
+    first = dump(copy)
+    result = run("tag", str(EXAMPLES), "--db", str(copy))
+    assert result.exit_code == 0 and "calls tagged" in result.output
+    assert dump(copy) == first
+
+
+def test_no_full_personal_number_in_database_output_or_export(db):
+    text = "\n".join(dump(db))
+    assert "6222" in text or "138" in text  # the masked numbers are there, kept partially
+    assert not FULL_NUMBER.search(text.replace("\\n", " "))
+    for args in (["export", "--format", "csv"], ["export"], ["show", "CALL-2026-0715-005"]):
+        output = run(*args, "--db", str(db)).output
+        assert not FULL_NUMBER.search(output), args
+    assert "幺三八幺" not in text
+
+
+def test_profile_json_lists_tags_with_evidence(db):
+    result = run("profile", "CUST-0001", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["customer_id"] == "CUST-0001" and data["tags"]
+    for item in data["tags"]:
+        assert {"label", "value", "confidence", "observed_at", "stale", "evidence"} <= item.keys()
+        assert item["evidence"]["quote"]
+
+
+def test_profile_all_shows_history_and_table_renders(db):
+    current = json.loads(run("profile", "CUST-0001", "--db", str(db), "--json").output)["tags"]
+    everything = json.loads(run("profile", "CUST-0001", "--db", str(db), "--json", "--all").output)["tags"]
+    assert len(everything) >= len(current)
+    table = run("profile", "CUST-0001", "--db", str(db))
+    assert table.exit_code == 0 and "CUST-0001" in table.output
+    assert "No tags" in run("profile", "NOBODY", "--db", str(db)).output
+
+
+def test_show_prints_the_transcript_with_tags_inline(db):
+    call_id = sqlite3.connect(db).execute("SELECT call_id FROM tags LIMIT 1").fetchone()[0]
+    result = run("show", call_id, "--db", str(db))
+    assert result.exit_code == 0 and "customer" in result.output and "↳" in result.output
+    missing = run("show", "NO-SUCH-CALL", "--db", str(db))
+    assert missing.exit_code == 1 and "no call 'NO-SUCH-CALL'" in missing.output
+
+
+def test_export_jsonl_and_csv_agree_with_the_store(db):
+    n = sqlite3.connect(db).execute("SELECT count(*) FROM tags").fetchone()[0]
+    lines = run("export", "--db", str(db)).output.splitlines()
+    assert len(lines) == n and json.loads(lines[0])["label"]
+    rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv", "--db", str(db)).output)))
+    assert len(rows) == n and rows[0]["call_id"]
+
+
+def test_export_to_a_file_for_one_customer(db, tmp_path):
+    out = tmp_path / "c1.csv"
+    result = run("export", "--format", "csv", "--customer-id", "CUST-0001", "--out", str(out), "--db", str(db))
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows and {r["customer_id"] for r in rows} == {"CUST-0001"}
+
+
+def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path):
+    result = run("tag", str(EXAMPLES), str(BAD_INPUTS), "--db", str(tmp_path / "x.db"))
+    assert result.exit_code == 1
+    assert "Failed inputs" in result.output and "calls tagged" in result.output
+    stored = sqlite3.connect(tmp_path / "x.db").execute("SELECT count(*) FROM calls").fetchone()[0]
+    assert stored >= 14
+
+
+def test_a_plain_text_call_takes_the_customer_id_option(tmp_path):
+    path = tmp_path / "call.txt"
+    path.write_text("坐席：您好，这边是银行的客户经理\n客户：我已经有理财经理了，不需要\n", encoding="utf-8")
+    db = tmp_path / "t.db"
+    assert run("tag", str(path), "--db", str(db)).exit_code == 1  # no customer ID anywhere
+    result = run("tag", str(path), "--db", str(db), "--customer-id", "C9")
+    assert result.exit_code == 0, result.output
+    labels = [t["label"] for t in json.loads(run("profile", "C9", "--db", str(db), "--json").output)["tags"]]
+    assert "objection.refusal.has_advisor" in labels
+
+
+def test_evaluate_json(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(
+        '{"text": "我已经有理财经理了", "labels": ["objection.refusal.has_advisor"]}\n{"text": "嗯嗯好的", "labels": []}\n',
+        encoding="utf-8",
+    )
+    result = run("evaluate", str(data), "--json")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert {"micro_f1", "macro_f1", "per_label", "false_tag_rate"} <= scores.keys()
+    table = run("evaluate", str(data))
+    assert table.exit_code == 0 and "micro" in table.output
+
+
+def test_taxonomy_show_json_and_validate(tmp_path):
+    labels = json.loads(run("taxonomy", "show", "--json").output)
+    assert len(labels) == 100
+    assert {"id", "name", "category", "dimension", "cardinality", "ttl"} <= labels[0].keys()
+    assert "basic.funds.idle" in run("taxonomy", "show").output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: '1'\nextends: default\ndimensions: [{id: basic.funds, cardinality: single}]\n")
+    result = run("taxonomy", "validate", str(bad))
+    assert result.exit_code == 1 and "cardinality" in result.output
+    from convmine.taxonomy import default_taxonomy_path
+
+    assert "100 labels" in run("taxonomy", "validate", str(default_taxonomy_path())).output
+
+
+def test_library_errors_become_one_line_and_exit_1(tmp_path):
+    result = run("evaluate", str(tmp_path / "missing.jsonl"))
+    assert result.exit_code == 1 and result.output.startswith("Error:")
+    assert "Traceback" not in result.output
+
+
+def _commands(group, prefix=()):
+    import typer.main
+
+    click_group = typer.main.get_command(group)
+    for name, command in click_group.commands.items():
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            for sub, subcommand in command.commands.items():
+                yield (*prefix, name, sub), subcommand
+
+
+def test_every_command_has_help_text():
+    commands = list(_commands(app))
+    assert len(commands) >= 8
+    for path, command in commands:
+        assert command.help or command.short_help, path
+        result = run(*path, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output, path

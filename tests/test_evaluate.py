@@ -1,0 +1,84 @@
+"""Scoring: per-label P/R/F1, micro/macro F1, false-tag rate, values, utterance and call level."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from convmine.errors import InputError
+from convmine.evaluate import evaluate_file, read_labelled, score
+from convmine.pipeline import Pipeline
+from convmine.taxonomy import load_taxonomy
+from tests.test_pipeline import KeywordTagger
+
+IDLE, FEES = "basic.funds.idle", "feedback.question.fees"
+
+
+def test_scores_by_hand():
+    gold = [frozenset({IDLE}), frozenset({IDLE, FEES}), frozenset(), frozenset(), frozenset({FEES})]
+    pred = [frozenset({IDLE}), frozenset({IDLE}), frozenset({FEES}), frozenset(), frozenset()]
+    s = score(gold, pred)
+    assert (s.per_label[IDLE].precision, s.per_label[IDLE].recall, s.per_label[IDLE].f1) == (1.0, 1.0, 1.0)
+    assert (s.per_label[FEES].precision, s.per_label[FEES].recall, s.per_label[FEES].support) == (0.0, 0.0, 2)
+    assert (s.micro.true_positives, s.micro.predicted, s.micro.support) == (2, 3, 4)
+    assert s.micro.f1 == round(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5), 4)
+    assert s.macro_f1 == 0.5
+    assert (s.no_label_items, s.false_tag_rate) == (2, 0.5)
+    assert s.per_category["basic"].f1 == 1.0 and s.per_category["feedback"].f1 == 0.0
+    assert json.loads(json.dumps(s.to_dict()))["micro_f1"] == s.micro_f1
+
+
+def _jsonl(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_utterance_rows_are_scored_with_context_and_values(tmp_path):
+    data = _jsonl(
+        tmp_path / "d.jsonl",
+        [
+            {"text": "有的闲着", "labels": [IDLE], "context": ["您有闲钱吗"]},
+            {"text": "嗯嗯好的", "labels": []},
+            {"text": "三点五就行", "labels": ["preference.return.target=3.5"]},
+        ],
+    )
+    rows = read_labelled(data, load_taxonomy())
+    assert rows[0].context == ("您有闲钱吗",) and rows[2].values == {"preference.return.target": 3.5}
+    s = evaluate_file(Pipeline(KeywordTagger()), data)
+    assert s.items == 3 and s.per_label[IDLE].f1 == 1.0
+    assert s.per_label["preference.return.target"].recall == 0.0 and s.value_accuracy == 0.0
+
+
+def test_dialogues_are_scored_at_call_level(tmp_path):
+    call = {
+        "call_id": "d1",
+        "customer_id": "C1",
+        "utterances": [{"speaker": "agent", "text": "您有闲钱吗"}, {"speaker": "customer", "text": "有，闲着呢"}],
+    }
+    data = _jsonl(tmp_path / "dlg.jsonl", [{"dialogue_id": "d1", "call": call, "profile": [IDLE, FEES]}])
+    s = evaluate_file(Pipeline(KeywordTagger()), data)
+    assert s.items == 1 and s.micro.precision == 1.0 and s.micro.recall == 0.5
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"text": "x", "labels": ["basic.fund.idle"]}', r"d.jsonl:2: .*did you mean"),
+        ('{"text": "x"}', r"d.jsonl:2: .*missing field 'labels'"),
+        ("{not json", r"d.jsonl:2: bad labelled row"),
+    ],
+)
+def test_bad_rows_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "ok", "labels": []}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_labelled(path, load_taxonomy())
+
+
+def test_empty_or_mixed_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="no labelled rows"):
+        read_labelled(_jsonl(tmp_path / "e.jsonl", []), load_taxonomy())
+    mixed = [{"text": "x", "labels": []}, {"call": {"call_id": "a", "utterances": [{"speaker": "customer", "text": "x"}]}}]
+    with pytest.raises(InputError, match="mixes"):
+        read_labelled(_jsonl(tmp_path / "m.jsonl", mixed), load_taxonomy())

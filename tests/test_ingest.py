@@ -1,0 +1,628 @@
+"""Reading transcripts: every format, folders, sidecars, encodings, and each error with its file and line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convmine.errors import ConvmineError, InputError
+from convmine.ingest import (
+    CallRecord,
+    call_from_dict,
+    read_call,
+    read_calls,
+    reader_for,
+    register_reader,
+    registry,
+    scan_paths,
+    supported_extensions,
+)
+from convmine.schema import Call, Failure, Utterance
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BAD = Path(__file__).resolve().parent / "data" / "ingest"
+CST = timezone(timedelta(hours=8))
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def split(items) -> tuple[list[Call], list[Failure]]:
+    items = list(items)
+    return [i for i in items if isinstance(i, Call)], [i for i in items if isinstance(i, Failure)]
+
+
+def only_failure(paths, **kwargs) -> Failure:
+    calls, failures = split(read_calls(paths, **kwargs))
+    assert not calls and len(failures) == 1, failures
+    return failures[0]
+
+
+# --- JSON and JSON Lines ---------------------------------------------------------------------------
+
+
+def test_json_call_object(tmp_path):
+    call = {
+        "call_id": "CALL-1",
+        "customer_id": "CUST-1",
+        "agent_id": "AG-01",
+        "started_at": "2026-03-05T10:12:00+08:00",
+        "utterances": [
+            {"speaker": "坐席", "text": " 您好 ", "start": 0, "end": 1.5},
+            {"speaker": "Customer", "text": "你好", "start": "00:01.6", "end": "2.5"},
+            {"speaker": "agent", "text": "   "},
+            {"speaker": "unknown", "text": "（杂音）"},
+        ],
+    }
+    path = write(tmp_path / "one.json", json.dumps(call, ensure_ascii=False))
+    read = read_call(path)
+    assert read == Call(
+        call_id="CALL-1",
+        customer_id="CUST-1",
+        agent_id="AG-01",
+        started_at=datetime(2026, 3, 5, 10, 12, tzinfo=CST),
+        source=str(path),
+        utterances=[
+            Utterance(0, "agent", "您好", 0.0, 1.5),
+            Utterance(1, "customer", "你好", 1.6, 2.5),
+            Utterance(2, "unknown", "（杂音）"),
+        ],
+    )
+
+
+def test_json_source_field_is_kept_and_numeric_ids_become_strings(tmp_path):
+    call = {
+        "call_id": 42,
+        "customer_id": 7,
+        "source": "rec/42.wav",
+        "utterances": [{"speaker": "C", "text": "好"}],
+    }
+    read = read_call(write(tmp_path / "c.json", json.dumps(call)))
+    assert (read.call_id, read.customer_id, read.source) == ("42", "7", "rec/42.wav")
+
+
+def test_json_list_reports_the_line_each_bad_call_starts_on(tmp_path):
+    good = {"call_id": "A", "customer_id": "C1", "utterances": [{"speaker": "C", "text": "好"}]}
+    bad = {"call_id": "B", "customer_id": "C1", "utterances": [{"speaker": "C", "text": "好", "end": -1}]}
+    path = write(tmp_path / "list.json", json.dumps([good, bad, {**good, "call_id": "D"}], indent=2))
+    calls, failures = split(read_calls([path]))
+    assert [c.call_id for c in calls] == ["A", "D"]
+    [failure] = failures
+    object_lines = [n for n, line in enumerate(path.read_text().splitlines(), start=1) if line == "  {"]
+    assert failure.line == object_lines[1] == 12
+    assert "call 'B', utterances[0]: end -1" in failure.reason
+
+
+def test_bad_json_names_line_and_column():
+    failure = only_failure([BAD / "bad_syntax.json"])
+    assert failure.source == str(BAD / "bad_syntax.json")
+    assert failure.line == 6
+    assert failure.reason.startswith("invalid JSON: Expecting ',' delimiter (column 5)")
+
+
+def test_jsonl_reads_good_lines_and_reports_each_bad_one_by_line():
+    calls, failures = split(read_calls([BAD / "mixed_batch.jsonl"]))
+    assert [c.call_id for c in calls] == ["CALL-OK-0001", "CALL-OK-0002"]
+    assert failures[0].reason.startswith("invalid JSON: ")  # the wording varies with the Python version
+    assert failures[0].line == 2
+    assert [(f.line, f.reason.split(";")[0]) for f in failures[1:]] == [
+        (3, "call 'CALL-BAD-0004', utterances[1]: unknown speaker '经理助理'"),
+        (5, "call 'CALL-BAD-0005' is empty: it has no turn with text"),
+        (6, "call 'CALL-BAD-0006' has no customer ID"),
+        (7, "call_id 'CALL-OK-0001' was already read from " + f"{BAD / 'mixed_batch.jsonl'}:1"),
+    ]
+    assert "--customer-id" in failures[3].reason and "sidecar" in failures[3].reason
+    assert "坐席" in failures[1].reason  # the message lists the known aliases
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([1, 2], "a call must be a JSON object"),
+        ({"utterances": []}, "the call has no call_id"),
+        ({"call_id": "X", "utterances": "hi"}, '"utterances" must be a list'),
+        ({"call_id": "X", "utterances": ["hi"]}, "utterances[0]: must be an object"),
+        ({"call_id": "X", "utterances": [{"speaker": "C"}]}, 'utterances[0]: needs a "text" string'),
+        (
+            {"call_id": "X", "utterances": [{"speaker": "C", "text": "a", "start": "soon"}]},
+            "start 'soon' is not",
+        ),
+        ({"call_id": "X", "started_at": "yesterday", "utterances": []}, "started_at 'yesterday' is not"),
+        ({"call_id": ["X"], "utterances": []}, "call_id must be a string"),
+    ],
+)
+def test_malformed_json_calls(tmp_path, value, message):
+    failure = only_failure([write(tmp_path / "x.jsonl", json.dumps(value) + "\n")])
+    assert message in failure.reason
+    assert failure.line == 1
+
+
+def test_empty_json_file(tmp_path):
+    failure = only_failure([write(tmp_path / "empty.json", "\n \n")])
+    assert "the file is empty" in failure.reason
+
+
+def test_a_file_without_calls_is_reported(tmp_path):
+    assert only_failure([write(tmp_path / "none.json", "[]")]).reason == "the file holds no calls"
+
+
+# --- CSV and TSV -----------------------------------------------------------------------------------
+
+
+def test_csv_groups_rows_into_calls_in_file_order(tmp_path):
+    path = write(
+        tmp_path / "calls.csv",
+        "Text,Speaker,Call_ID,customer_id,start,end,started_at,note\n"
+        '"您好，华信银行",坐席,B,CUST-2,0,1.5,2026-04-01T09:00:00+08:00,x\n'
+        "嗯,客户,A,CUST-1,,,,\n"
+        "\n"
+        '"我想问问,那个理财",客户,B,,00:01.6,00:03,,\n'
+        '"多行\n文本",C,A,CUST-1,,,,\n',
+    )
+    calls, failures = split(read_calls([path]))
+    assert not failures
+    b, a = calls
+    assert (b.call_id, b.customer_id, b.started_at) == ("B", "CUST-2", datetime(2026, 4, 1, 9, tzinfo=CST))
+    assert [(u.index, u.speaker, u.text, u.start, u.end) for u in b.utterances] == [
+        (0, "agent", "您好，华信银行", 0.0, 1.5),
+        (1, "customer", "我想问问,那个理财", 1.6, 3.0),
+    ]
+    assert (a.call_id, [u.text for u in a.utterances]) == ("A", ["嗯", "多行\n文本"])
+
+
+def test_tsv(tmp_path):
+    path = write(
+        tmp_path / "calls.tsv", "call_id\tcustomer_id\tspeaker\tstart\tend\ttext\nT\tC9\tA\t0\t1\t您好\n"
+    )
+    assert read_call(path).utterances == [Utterance(0, "agent", "您好", 0.0, 1.0)]
+
+
+def test_csv_missing_column_names_it_on_line_one():
+    failure = only_failure([BAD / "missing_text_column.csv"])
+    assert failure.line == 1
+    assert failure.reason.startswith("missing column text; the header must name call_id, speaker, text")
+    assert "found: call_id, customer_id, speaker, start, end, content" in failure.reason
+
+
+def test_csv_header_errors(tmp_path):
+    assert "the file is empty" in only_failure([write(tmp_path / "e.csv", "\n")]).reason
+    repeated = only_failure([write(tmp_path / "r.csv", "call_id,speaker,text,text\n")])
+    assert "names column 'text' twice" in repeated.reason
+
+
+def test_csv_row_errors_fail_their_call_only(tmp_path):
+    path = write(
+        tmp_path / "rows.csv",
+        "call_id,customer_id,speaker,text\n"
+        "OK,C1,坐席,您好\n"
+        "SPK,C1,主持人,大家好\n"
+        "FIELDS,C1,客户,好,多出来的\n"
+        "AGREE,C1,客户,好\n"
+        "AGREE,C2,客户,不好\n"
+        ",C1,客户,没有通话号\n"
+        "OK,,客户,你好\n",
+    )
+    calls, failures = split(read_calls([path]))
+    assert [(c.call_id, len(c.utterances)) for c in calls] == [("OK", 2)]
+    reasons = {f.line: f.reason for f in failures}
+    assert reasons[7] == "the row has no call_id; fill in the call_id column"
+    assert reasons[3].startswith("unknown speaker '主持人'")
+    assert reasons[4].startswith("the row has 5 fields but the header has 4")
+    assert (
+        reasons[6] == "call 'AGREE' has customer_id 'C2' here but 'C1' on line 5; rows of one call must agree"
+    )
+
+
+# --- plain-text dialogues --------------------------------------------------------------------------
+
+
+def test_text_roles_colons_timestamps_and_continuations(tmp_path):
+    path = write(
+        tmp_path / "CALL-9.txt",
+        "# a comment\n"
+        "[00:01.2-00:03.5] 坐席：您好，这里是华信银行。\n"
+        "\n"
+        "客户:嗯，你说。\n"
+        "客户经理： 我们有款理财\n"
+        "七天可赎回，\n"
+        "起购一万。\n"
+        "客服: hello\n"
+        "world\n"
+        "C：\n"
+        "延续上一行的空回合\n"
+        "[1:02:03-1:02:04.5] A: 好的\n",
+    )
+    call = read_call(path, customer_id="CUST-9")
+    assert (call.call_id, call.customer_id, call.source) == ("CALL-9", "CUST-9", str(path))
+    assert [(u.speaker, u.text, u.start, u.end) for u in call.utterances] == [
+        ("agent", "您好，这里是华信银行。", 1.2, 3.5),
+        ("customer", "嗯，你说。", None, None),
+        ("agent", "我们有款理财七天可赎回，起购一万。", None, None),
+        ("agent", "hello world", None, None),
+        ("customer", "延续上一行的空回合", None, None),
+        ("agent", "好的", 3723.0, 3724.5),
+    ]
+    assert [u.index for u in call.utterances] == list(range(6))
+
+
+def test_text_header_lines_give_the_metadata(tmp_path):
+    path = write(
+        tmp_path / "x.txt",
+        "# call_id: CALL-7\n# customer-id：CUST-7\n# agent_id: AG-02\n# started_at: 2026-05-01\n坐席：您好\n",
+    )
+    call = read_call(path)
+    assert (call.call_id, call.customer_id, call.agent_id, call.started_at) == (
+        "CALL-7",
+        "CUST-7",
+        "AG-02",
+        datetime(2026, 5, 1),
+    )
+
+
+@pytest.mark.parametrize("suffix", [".meta.json", ".meta.yaml", ".meta.yml"])
+def test_text_sidecar(tmp_path, suffix):
+    path = write(tmp_path / "call.txt", "客户：我有理财经理了\n")
+    meta = {"customer_id": "CUST-3", "agent_id": "AG-01", "started_at": "2026-02-01T08:00:00+08:00"}
+    text = json.dumps(meta) if suffix == ".meta.json" else "".join(f"{k}: {v}\n" for k, v in meta.items())
+    write(tmp_path / f"call{suffix}", text)
+    call = read_call(path)
+    assert (call.call_id, call.customer_id, call.agent_id) == ("call", "CUST-3", "AG-01")
+    assert call.started_at == datetime(2026, 2, 1, 8, tzinfo=CST)
+
+
+def test_text_sidecar_errors_name_the_sidecar(tmp_path):
+    path = write(tmp_path / "a.txt", "客户：好\n")
+    sidecar = write(tmp_path / "a.meta.json", '{\n  "customer_id": "C1",\n  "agnet_id": "AG-01"\n}')
+    failure = only_failure([path])
+    assert failure.source == str(sidecar)
+    assert failure.reason.startswith(
+        "unknown key 'agnet_id' in the sidecar; allowed keys: call_id, customer_id"
+    )
+
+    write(sidecar, '{"customer_id": "C1",,}')
+    failure = only_failure([path])
+    assert (failure.source, failure.line) == (str(sidecar), 1)
+    assert failure.reason.startswith("invalid JSON")
+
+    sidecar.unlink()
+    write(tmp_path / "a.meta.yaml", "customer_id: [C1\n")
+    assert only_failure([path]).reason.startswith("invalid YAML")
+
+    write(tmp_path / "a.meta.yaml", "- C1\n")
+    assert only_failure([path]).reason.startswith("a sidecar must be a mapping")
+
+    write(tmp_path / "a.meta.yml", "customer_id: C1\n")
+    assert only_failure([path]).reason == "a.txt has 2 sidecars (a.meta.yaml, a.meta.yml); keep one"
+
+
+def test_text_header_and_sidecar_must_agree(tmp_path):
+    path = write(tmp_path / "b.txt", "# customer_id: C1\n客户：好\n")
+    write(tmp_path / "b.meta.yaml", "customer_id: C2\n")
+    failure = only_failure([path])
+    assert failure.reason == "customer_id is C1 in line 1 of b.txt but C2 in b.meta.yaml; make them agree"
+    write(tmp_path / "b.meta.yaml", "customer_id: C1\nstarted_at: 2026-01-02T03:04:05+08:00\n")
+    assert read_call(path).customer_id == "C1"
+
+
+def test_text_without_a_role_prefix():
+    failure = only_failure([BAD / "no_role_prefix.txt"], customer_id="CUST-1")
+    assert failure.line == 1
+    assert failure.reason.startswith("the line has no recognised role prefix")
+    assert "坐席：" in failure.reason
+
+
+def test_text_unknown_role_is_an_error_not_a_continuation():
+    failure = only_failure([BAD / "unknown_role.txt"])
+    assert (failure.line, failure.reason.split(";")[0]) == (3, "unknown speaker '张经理'")
+
+
+def test_text_timestamped_line_needs_a_role(tmp_path):
+    failure = only_failure([write(tmp_path / "t.txt", "坐席：好\n[00:01-00:02] 就这样\n")], customer_id="C")
+    assert (failure.line, failure.reason[:39]) == (2, "the line has no recognised role prefix;")
+
+
+def test_text_turn_ending_before_it_starts(tmp_path):
+    failure = only_failure([write(tmp_path / "t.txt", "坐席：好\n[00:05-00:02] 客户：嗯\n")], customer_id="C")
+    assert (failure.line, failure.reason) == (
+        2,
+        "the turn ends (2 s) before it starts (5 s); check start and end",
+    )
+
+
+def test_a_colon_inside_a_continuation_line_is_text(tmp_path):
+    call = read_call(write(tmp_path / "t.txt", "客户：我下午\n3:30 以后有空\n"), customer_id="C")
+    assert call.utterances[0].text == "我下午3:30 以后有空"
+
+
+# --- customer IDs, empty calls, duplicates ---------------------------------------------------------
+
+
+def test_missing_customer_id_tells_how_to_fix_it(tmp_path):
+    path = write(tmp_path / "CALL-5.txt", "坐席：您好\n客户：你好\n")
+    failure = only_failure([path])
+    assert (failure.source, failure.line) == (str(path), 1)
+    assert failure.reason.startswith(
+        "call 'CALL-5' has no customer ID; pass --customer-id (customer_id= in Python)"
+    )
+    assert "CALL-5.meta.json" in failure.reason
+    assert read_call(path, customer_id=" CUST-5 ").customer_id == "CUST-5"
+
+
+def test_customer_id_argument_never_overrides_the_file(tmp_path):
+    path = write(tmp_path / "c.txt", "# customer_id: CUST-1\n客户：好\n")
+    failure = only_failure([path], customer_id="CUST-2")
+    assert "names customer 'CUST-1' but --customer-id says 'CUST-2'" in failure.reason
+    assert read_call(path, customer_id="CUST-1").customer_id == "CUST-1"
+    with pytest.raises(InputError, match="customer_id is blank"):
+        list(read_calls([path], customer_id="  "))
+
+
+def test_empty_call(tmp_path):
+    failure = only_failure([write(tmp_path / "e.txt", "# only a comment\n\n")], customer_id="C")
+    assert failure.reason == "call 'e' is empty: it has no turn with text; check the export"
+
+
+def test_duplicate_call_id_across_files_keeps_the_first(tmp_path):
+    first = write(tmp_path / "a" / "X.txt", "客户：第一通\n")
+    second = write(tmp_path / "b" / "X.txt", "客户：第二通\n")
+    calls, failures = split(read_calls([first, second], customer_id="C"))
+    assert [c.utterances[0].text for c in calls] == ["第一通"]
+    assert failures[0].source == str(second)
+    assert failures[0].reason.startswith(f"call_id 'X' was already read from {first}:1;")
+
+
+# --- folders and the batch -------------------------------------------------------------------------
+
+
+def test_folder_is_read_recursively_in_sorted_order_skipping_non_transcripts(tmp_path):
+    write(tmp_path / "b.txt", "# customer_id: CB\n客户：b\n")
+    write(
+        tmp_path / "a" / "z.jsonl",
+        '{"call_id": "z", "customer_id": "CZ", "utterances": [{"speaker": "C", "text": "z"}]}\n',
+    )
+    write(tmp_path / "a" / "y.txt", "客户：y\n")
+    write(tmp_path / "a" / "y.meta.json", '{"customer_id": "CY"}')
+    write(tmp_path / "notes.md", "# notes\n")
+    write(tmp_path / ".hidden.txt", "客户：hidden\n")
+    write(tmp_path / ".git" / "x.txt", "客户：hidden\n")
+    scan = scan_paths([tmp_path])
+    assert scan.found == [tmp_path / "a" / "y.txt", tmp_path / "a" / "z.jsonl", tmp_path / "b.txt"]
+    # hidden folders (.git, …) are not even listed
+    assert scan.skipped == [tmp_path / ".hidden.txt", tmp_path / "a" / "y.meta.json", tmp_path / "notes.md"]
+    calls, failures = split(read_calls([tmp_path]))
+    assert not failures
+    assert [(c.call_id, c.customer_id) for c in calls] == [("y", "CY"), ("z", "CZ"), ("b", "CB")]
+
+
+def test_a_file_named_twice_is_read_once(tmp_path):
+    path = write(tmp_path / "a.txt", "客户：好\n")
+    assert scan_paths([path, tmp_path, str(path)]).found == [path]
+    assert len(list(read_calls(path, customer_id="C"))) == 1  # a single path needs no list
+
+
+def test_bad_paths_become_failures(tmp_path):
+    sidecar = write(tmp_path / "x.meta.json", "{}")
+    other = write(tmp_path / "x.docx", "")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    failures = [only_failure([p]) for p in (tmp_path / "missing.txt", sidecar, other, empty)]
+    assert [f.reason.split(";")[0] for f in failures] == [
+        "no such file or folder",
+        "this is a transcript's metadata sidecar",
+        "unsupported file type '.docx'",
+        "the folder holds no transcript files (.csv, .json, .jsonl, .tsv, .txt)",
+    ]
+    assert [f.source for f in failures] == [
+        str(tmp_path / "missing.txt"),
+        str(sidecar),
+        str(other),
+        str(empty),
+    ]
+
+
+def test_the_batch_goes_on_past_bad_files(tmp_path):
+    good = write(tmp_path / "good.txt", "客户：好\n")
+    items = list(read_calls([BAD / "bad_syntax.json", tmp_path / "missing.csv", good], customer_id="C"))
+    assert [type(i).__name__ for i in items] == ["Failure", "Failure", "Call"]
+    assert str(items[0]).startswith(f"{BAD / 'bad_syntax.json'}:6: invalid JSON")
+
+
+def test_read_call_raises_with_file_and_line(tmp_path):
+    with pytest.raises(InputError) as error:
+        read_call(BAD / "bad_syntax.json")
+    assert (error.value.source, error.value.line) == (str(BAD / "bad_syntax.json"), 6)
+    assert str(error.value).startswith(f"{BAD / 'bad_syntax.json'}:6: invalid JSON")
+    with pytest.raises(InputError, match="holds 2 calls but read_call reads one; use read_calls"):
+        read_call(EXAMPLES / "json" / "cust-0004-wealth.json")
+
+
+# --- encodings -------------------------------------------------------------------------------------
+
+TRANSCRIPT = "# customer_id: CUST-1\n坐席：您好，华信银行。\n客户：我想问问理财的手续费。\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"])
+def test_encodings(tmp_path, encoding):
+    call = read_call(write(tmp_path / "enc.txt", TRANSCRIPT, encoding))
+    assert [u.text for u in call.utterances] == ["您好，华信银行。", "我想问问理财的手续费。"]
+
+
+def test_gb18030_whose_first_characters_happen_to_be_valid_utf8(tmp_path):
+    raw = "# customer_id: C\nC:去年买的理财亏了，想问问手续费\n".encode("gb18030")
+    assert raw[19:21].decode("utf-8") == "ȥ"  # 去 in GB18030 is also a valid UTF-8 character
+    path = tmp_path / "gb.txt"
+    path.write_bytes(raw)
+    assert read_call(path).utterances[0].text == "去年买的理财亏了，想问问手续费"
+
+
+def test_utf8_bom_before_a_csv_header(tmp_path):
+    path = write(tmp_path / "bom.csv", "call_id,customer_id,speaker,text\nX,C,客户,好\n", "utf-8-sig")
+    assert read_call(path).call_id == "X"
+
+
+def test_a_damaged_utf8_file_is_not_decoded_as_gb18030(tmp_path):
+    path = tmp_path / "damaged.txt"
+    path.write_bytes("坐席：您好\n客户：".encode() + "你好".encode()[:-1] + b"\n")  # a character cut short
+    failure = only_failure([path], customer_id="C")
+    assert (failure.line, failure.reason) == (
+        2,
+        "the file is UTF-8 but byte 0xe5 on line 2 is not valid UTF-8 (a damaged or mixed-encoding file); "
+        "repair or re-export it",
+    )
+
+
+def test_undecodable_bytes_name_their_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"A: hi\n\xff\xfe\xff oops\n")
+    failure = only_failure([path], customer_id="C")
+    assert failure.line == 2
+    assert failure.reason == (
+        "the file is neither UTF-8 nor GB18030 text (byte 0xff on line 2 is not valid in either); "
+        "re-save it as UTF-8"
+    )
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "audio.txt"
+    path.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
+    assert "NUL bytes" in only_failure([path], customer_id="C").reason
+
+
+# --- the reader registry ---------------------------------------------------------------------------
+
+
+def test_readers_are_registered_by_extension(monkeypatch):
+    monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
+    assert supported_extensions() == (".csv", ".json", ".jsonl", ".tsv", ".txt")
+    assert reader_for(Path("X.JSON")) is reader_for(Path("x.json")) is not None
+
+    def read_fake(path: Path):
+        yield CallRecord(Call("F", "CUST-F", [Utterance(0, "customer", path.name)]))
+
+    register_reader("fake", ".FAKE2")(read_fake)
+    assert {".fake", ".fake2"} <= set(supported_extensions())
+    with pytest.raises(
+        ConvmineError, match=r"'\.txt' is already registered \(read_text\); pass replace=True"
+    ):
+        register_reader(".txt")(read_fake)
+    register_reader(".txt", replace=True)(read_fake)
+    assert reader_for(Path("a.txt")) is read_fake
+
+
+def test_a_registered_reader_joins_the_batch(monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
+
+    @register_reader(".wav")
+    def read_wav(path: Path):
+        yield CallRecord(Call(path.stem, None, [Utterance(0, "customer", "你好")]))
+
+    write(tmp_path / "rec1.wav", "")
+    calls, _ = split(read_calls([tmp_path], customer_id="CUST-W"))
+    assert [(c.call_id, c.customer_id) for c in calls] == [("rec1", "CUST-W")]
+
+
+# --- round trip: whatever a writer can express, the reader gives back ------------------------------
+
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12
+)
+_turn = st.tuples(
+    st.sampled_from(["agent", "customer", "unknown"]),
+    _text.map(str.strip).filter(lambda t: t and not t.startswith("#")),
+    st.one_of(st.none(), st.floats(0, 5000, allow_nan=False).map(lambda s: round(s, 1))),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    turns=st.lists(_turn, min_size=1, max_size=6), suffix=st.sampled_from([".json", ".jsonl", ".csv", ".tsv"])
+)
+def test_round_trip(tmp_path_factory, turns, suffix):
+    expected = [
+        Utterance(i, s, t, start, None if start is None else start + 1)
+        for i, (s, t, start) in enumerate(turns)
+    ]
+    folder = tmp_path_factory.mktemp("rt")
+    path = folder / f"call{suffix}"
+    if suffix in (".json", ".jsonl"):
+        obj = {
+            "call_id": "RT",
+            "customer_id": "C",
+            "utterances": [
+                {"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in expected
+            ],
+        }
+        path.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    else:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            writer.writerow(["call_id", "customer_id", "speaker", "start", "end", "text"])
+            writer.writerows(["RT", "C", u.speaker, u.start, u.end, u.text] for u in expected)
+    assert read_call(path).utterances == expected
+
+
+# --- the bundled examples --------------------------------------------------------------------------
+
+
+def test_every_example_reads_cleanly():
+    scan = scan_paths([EXAMPLES])
+    assert not [item for item in scan.found if isinstance(item, Failure)]
+    calls, failures = split(read_calls([EXAMPLES]))
+    assert failures == []
+    assert len(calls) >= 12
+    assert {p.suffix for p in scan.found if isinstance(p, Path)} == {
+        ".json",
+        ".jsonl",
+        ".csv",
+        ".tsv",
+        ".txt",
+    }
+    assert {p.name for p in scan.skipped} == {
+        "README.md",
+        "CALL-2026-0418-0007.meta.json",
+        "CALL-2026-0923-0031.meta.yaml",
+    }
+    for call in calls:
+        assert 6 <= len(call.utterances) <= 30, call.call_id
+        assert [u.index for u in call.utterances] == list(range(len(call.utterances)))
+        assert {u.speaker for u in call.utterances} == {"agent", "customer"}, call.call_id
+        assert (
+            call.call_id.startswith("CALL-2026-")
+            and call.customer_id
+            and call.customer_id.startswith("CUST-")
+        )
+        assert call.agent_id in {"AG-01", "AG-02", "AG-03", "AG-04"}
+        assert call.started_at is not None and call.started_at.year == 2026
+    customers = {c.customer_id for c in calls}
+    assert len(customers) == 6
+    dates = {cid: {c.started_at.date() for c in calls if c.customer_id == cid} for cid in customers}
+    assert sum(len(d) >= 2 for d in dates.values()) >= 3
+
+
+def test_examples_readme_lists_every_example_file():
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    for path in scan_paths([EXAMPLES]).found:
+        assert isinstance(path, Path) and str(path.relative_to(EXAMPLES)) in readme
+
+
+def test_call_from_dict_parses_one_call_object():
+    value = {"call_id": "X", "utterances": [{"speaker": "客户", "text": "好"}]}
+    call = call_from_dict(value, source="eval.jsonl")
+    assert (call.call_id, call.customer_id, call.source, call.utterances) == (
+        "X",
+        None,
+        "eval.jsonl",
+        [Utterance(0, "customer", "好")],
+    )
+    with pytest.raises(InputError, match=r"call 'X', utterances\[0\]: unknown speaker 'boss'"):
+        call_from_dict({"call_id": "X", "utterances": [{"speaker": "boss", "text": "好"}]})

@@ -1,0 +1,113 @@
+"""The pipeline: masking before the tagger, evidence spans, batching, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+import convmine
+from convmine import Call, Prediction, Turn, Utterance
+from convmine.pipeline import Pipeline
+from convmine.taxonomy import load_taxonomy
+
+CARD = "6222021957450765193"  # Luhn-valid
+
+
+class KeywordTagger:
+    """A tagger that tags 闲 as idle funds and records what it was shown."""
+
+    name, version, source = "keyword", "1", "rule"
+
+    def __init__(self, fail_on: str | None = None):
+        self.taxonomy = load_taxonomy()
+        self.seen: list[Turn] = []
+        self.batches = 0
+        self.fail_on = fail_on
+
+    def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
+        self.batches += 1
+        self.seen.extend(turns)
+        if self.fail_on and any(self.fail_on in t.text for t in turns):
+            raise RuntimeError("tagger broke")
+        out = []
+        for turn in turns:
+            at = turn.text.find("闲")
+            out.append([Prediction("basic.funds.idle", 0.9, (at, at + 1))] if at >= 0 else [])
+        return out
+
+
+def call(call_id: str, *turns: tuple[str, str]) -> Call:
+    utterances = [Utterance(i, speaker, text, start=i * 2.0, end=i * 2.0 + 1.5) for i, (speaker, text) in enumerate(turns)]
+    return Call(call_id, "CUST-1", utterances, agent_id="AG-1")
+
+
+def test_customer_turns_are_tagged_with_evidence_and_time():
+    pipeline = Pipeline(KeywordTagger())
+    result = pipeline(call("c1", ("agent", "您有闲置资金吗"), ("customer", "有，二十万閒著呢")))
+    assert [t.label for t in result.tags] == ["basic.funds.idle"]  # the agent's 闲 is not the customer's
+    tag = result.tags[0]
+    assert tag.evidence.utterance_index == 1
+    assert tag.evidence.quote == "閒"  # quoted from the stored text; the span came from normalised text
+    assert (tag.evidence.start, tag.evidence.end) == (2.0, 3.5)
+    assert tag.model_version == "keyword@1" and tag.taxonomy_version == "1.0.0"
+
+
+def test_the_tagger_never_sees_a_full_card_number_and_the_stored_text_is_masked():
+    tagger = KeywordTagger()
+    result = Pipeline(tagger)(call("c1", ("customer", f"我的卡号是{CARD}，钱闲着"), ("customer", "好的")))
+    assert all(CARD not in t.text and all(CARD not in c for c in t.context) for t in tagger.seen)
+    assert CARD not in result.call.utterances[0].text
+    assert result.tags[0].evidence.quote == "闲"
+
+
+def test_context_holds_the_preceding_turns_normalised():
+    tagger = KeywordTagger()
+    Pipeline(tagger, context_turns=2)(
+        call("c1", ("agent", "喂您好"), ("agent", "您最近有閒置資金嗎"), ("customer", "有"), ("customer", "二十万"))
+    )
+    assert tagger.seen[0] == Turn("有", ("喂您好", "您最近有闲置资金吗"))
+    assert tagger.seen[1].context == ("您最近有闲置资金吗", "有")
+
+
+def test_text_input_is_one_customer_turn():
+    result = Pipeline(KeywordTagger())("手头有点闲钱")
+    assert result.call.utterances[0].speaker == "customer"
+    assert [t.label for t in result.tags] == ["basic.funds.idle"]
+
+
+def test_pipe_batches_calls_and_equals_one_by_one():
+    calls = [call(f"c{i}", ("agent", "您好"), ("customer", "钱闲着" if i % 2 else "不需要")) for i in range(10)]
+    tagger = KeywordTagger()
+    batched = list(Pipeline(tagger).pipe(calls, batch_size=4))
+    assert tagger.batches == 3
+    single = [Pipeline(KeywordTagger())(c) for c in calls]
+    assert [r.tags for r in batched] == [r.tags for r in single]
+    assert [r.call.call_id for r in batched] == [c.call_id for c in calls]
+
+
+def test_a_failing_call_goes_to_the_error_handler_and_the_batch_goes_on():
+    calls = [call(f"c{i}", ("customer", "BOOM" if i == 2 else "钱闲着")) for i in range(5)]
+    failed: list[str] = []
+    results = list(Pipeline(KeywordTagger(fail_on="BOOM")).pipe(calls, on_error=lambda c, e: failed.append(c.call_id)))
+    assert failed == ["c2"]
+    assert [r.call.call_id for r in results] == ["c0", "c1", "c3", "c4"]
+
+
+def test_without_a_handler_errors_propagate():
+    with pytest.raises(RuntimeError, match="tagger broke"):
+        list(Pipeline(KeywordTagger(fail_on="BOOM")).pipe([call("c1", ("customer", "BOOM"))]))
+
+
+def test_predict_masks_and_normalises_labelled_turns():
+    tagger = KeywordTagger()
+    preds = Pipeline(tagger).predict([Turn(f"卡号{CARD}閒錢", ("您有閒錢嗎",))])
+    assert preds[0][0].label == "basic.funds.idle"
+    assert CARD not in tagger.seen[0].text and tagger.seen[0].context == ("您有闲钱吗",)
+
+
+def test_load_gives_the_rule_tagger_by_default():
+    nlp = convmine.load()
+    assert nlp.tagger.name == "rules"
+    with pytest.raises(convmine.ConvmineError, match="unknown tagger"):
+        convmine.load("no-such-tagger")

@@ -1,0 +1,487 @@
+"""The SQLite profile store: round trips, idempotent re-saves, queries, batching, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convmine.errors import MissingExtraError, StoreError
+from convmine.schema import SPEAKERS, Call, Evidence, Tag, TaggedCall, Utterance
+from convmine.store import SQLiteStore, open_store
+from convmine.store import migrations as migrations_module
+from convmine.store.migrations import MIGRATIONS, Migration, latest_version
+
+T0 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+
+
+def tag(label: str, utterance: int = 1, *, confidence: float = 0.9, value: float | None = None) -> Tag:
+    return Tag(
+        label, confidence, "rule", Evidence(utterance, (0, 2), "闲着", 3.0, 4.5), value, "1.0.0", "rules@1"
+    )
+
+
+def tagged(
+    call_id: str,
+    customer: str | None = "u1",
+    *labels: str,
+    started_at: datetime | None = T0,
+    agent: str | None = "a1",
+) -> TaggedCall:
+    utterances = [
+        Utterance(0, "agent", "您好，这边是理财经理", 0.0, 2.0),
+        Utterance(1, "customer", f"我手头有点钱闲着 {call_id}", 2.5, 4.5),
+        Utterance(2, "customer", "嗯嗯好的"),
+    ]
+    call = Call(call_id, customer, utterances, agent, started_at, f"{call_id}.json")
+    return TaggedCall(call, [tag(label) for label in labels])
+
+
+def dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return list(conn.iterdump())
+
+
+def rows(path: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("calls", "utterances", "tags")
+        }
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "profiles.db"
+
+
+@pytest.fixture
+def store(db: Path):
+    with open_store(db) as opened:
+        yield opened
+
+
+# --- round trips and re-saves ---------------------------------------------------------------------
+
+
+def test_save_then_get_call_round_trips(store):
+    original = tagged("c1", "u1", "basic.funds.idle", "preference.product.fund")
+    original.tags.append(tag("preference.return.target", 2, confidence=0.5, value=3.5))
+    summary = store.save([original])
+    assert (summary.calls, summary.new_calls, summary.utterances, summary.tags) == (1, 1, 3, 3)
+    assert store.get_call("c1") == original
+    assert store.get_call("missing") is None
+
+
+def test_saving_the_same_calls_twice_leaves_identical_tables(store, db):
+    calls = [tagged(f"c{i}", f"u{i % 3}", "basic.funds.idle", "feedback.question.fees") for i in range(7)]
+    calls.append(tagged("no-start", None, "basic.funds.idle", started_at=None))
+    store.save(calls, batch_size=3)
+    first_dump, first_rows = dump(db), rows(db)
+    again = store.save(calls, batch_size=3)
+    assert (again.calls, again.new_calls) == (8, 0)
+    assert dump(db) == first_dump
+    assert rows(db) == first_rows
+    store.save(reversed(calls[2:5]), batch_size=2)  # a partial re-save in another order: still the same
+    assert dump(db) == first_dump
+
+
+def test_resave_keeps_the_first_ingested_at(store):
+    store.save([tagged("c1", "u1", started_at=None)])
+    (first,) = store.calls()
+    store.save([tagged("c1", "u1", started_at=None)])
+    (second,) = store.calls()
+    assert second.ingested_at == first.ingested_at
+    assert second.observed_at == first.ingested_at  # no start time: observed when first saved
+
+
+def test_retagging_replaces_tags_and_utterances(store):
+    store.save([tagged("c1", "u1", "basic.funds.idle", "preference.risk.high")])
+    retagged = tagged("c1", "u2", "feedback.question.fees")
+    retagged.call.utterances = retagged.call.utterances[:2]
+    store.save([retagged], tagger="rules@2", taxonomy_version="1.1.0")
+    assert store.get_call("c1") == retagged
+    assert [o.tag.label for o in store.observations()] == ["feedback.question.fees"]
+    (record,) = store.calls()
+    assert (record.customer_id, record.utterances, record.tags) == ("u2", 2, 1)
+    assert (record.tagger, record.taxonomy_version) == ("rules@2", "1.1.0")
+    assert store.customers() == ["u2"]
+
+
+def test_a_call_twice_in_one_batch_keeps_the_later_one(store):
+    summary = store.save([tagged("c1", "u1", "basic.funds.idle"), tagged("c1", "u1", "preference.risk.high")])
+    assert (summary.calls, summary.tags) == (1, 1)
+    assert [t.label for t in store.get_call("c1").tags] == ["preference.risk.high"]
+
+
+def test_datetimes_are_stored_as_utc_and_naive_ones_are_taken_as_utc(store, db):
+    beijing = timezone(timedelta(hours=8))
+    store.save([tagged("aware", started_at=datetime(2024, 5, 1, 16, 30, tzinfo=beijing))])
+    store.save([tagged("naive", started_at=datetime(2024, 5, 1, 8, 30))])
+    for call_id in ("aware", "naive"):
+        started = store.get_call(call_id).call.started_at
+        assert started == T0 and started.tzinfo == UTC
+    with sqlite3.connect(db) as conn:
+        stored = {row[0] for row in conn.execute("SELECT started_at FROM calls")}
+    assert stored == {"2024-05-01T08:30:00.000000+00:00"}
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(store):
+    store.save(
+        [
+            tagged("c1", "u1", "basic.funds.idle", started_at=T0),
+            tagged(
+                "c2",
+                "u1",
+                "preference.product.fund",
+                "feedback.negative.system_laggy",
+                started_at=T0 + timedelta(days=1),
+            ),
+            tagged(
+                "c3",
+                "u2",
+                "basic.fund_control.self",
+                "basic.funds.incoming",
+                started_at=T0 + timedelta(days=2),
+                agent="a2",
+            ),
+            tagged("c4", None, "feedback.question.fees", started_at=T0 + timedelta(days=3)),
+        ]
+    )
+    return store
+
+
+def test_calls_filter_by_customer_agent_and_half_open_time_range(history):
+    assert [c.call_id for c in history.calls()] == ["c1", "c2", "c3", "c4"]
+    assert [c.call_id for c in history.calls(customer_id="u1")] == ["c1", "c2"]
+    assert [c.call_id for c in history.calls(agent_id="a2")] == ["c3"]
+    window = history.calls(since=T0 + timedelta(days=1), until=T0 + timedelta(days=3))
+    assert [c.call_id for c in window] == ["c2", "c3"]
+    record = history.calls(customer_id="u1")[1]
+    assert (record.utterances, record.tags, record.started_at, record.source) == (
+        3,
+        2,
+        T0 + timedelta(days=1),
+        "c2.json",
+    )
+
+
+def test_observations_join_tags_with_their_call(history):
+    seen = list(history.observations(customer_id="u1"))
+    assert [(o.call_id, o.tag.label) for o in seen] == [
+        ("c1", "basic.funds.idle"),
+        ("c2", "preference.product.fund"),
+        ("c2", "feedback.negative.system_laggy"),
+    ]
+    assert seen[0].customer_id == "u1" and seen[0].agent_id == "a1" and seen[0].observed_at == T0
+    assert seen[0].tag == tag("basic.funds.idle")
+
+
+def test_observations_filter_by_label_prefix_or_list(history):
+    def labels(**query) -> list[str]:
+        return [o.tag.label for o in history.observations(**query)]
+
+    assert labels(labels="basic.funds") == ["basic.funds.idle", "basic.funds.incoming"]
+    assert labels(labels="basic.fund") == []  # whole dotted segments only: not basic.funds / fund_control
+    assert labels(labels="feedback.") == ["feedback.negative.system_laggy", "feedback.question.fees"]
+    assert labels(labels="basic.funds.idle") == ["basic.funds.idle"]
+    assert labels(labels=["feedback.question.fees", "basic.fund_control.self"]) == [
+        "basic.fund_control.self",
+        "feedback.question.fees",
+    ]
+    assert labels(labels=[]) == []
+    assert labels(labels="basic", agent_id="a2", since=T0 + timedelta(days=2)) == [
+        "basic.fund_control.self",
+        "basic.funds.incoming",
+    ]
+
+
+def test_profile_merges_a_customers_calls(store):
+    store.save(
+        [
+            tagged("old", "u1", "preference.risk.high", "basic.funds.idle", started_at=T0),
+            tagged("new", "u1", "preference.risk.steady", started_at=T0 + timedelta(days=40)),
+            tagged("other", "u2", "preference.risk.guaranteed", started_at=T0 + timedelta(days=50)),
+        ]
+    )
+    now = T0 + timedelta(days=41)
+    profile = store.profile("u1", now=now)
+    assert [(e.label, e.call_id, e.stale) for e in profile.entries] == [
+        ("basic.funds.idle", "old", True),
+        ("preference.risk.steady", "new", False),
+    ]
+    assert profile.generated_at == now
+    assert [e.label for e in store.profile("u1", now=now, include_stale=False).entries] == [
+        "preference.risk.steady"
+    ]
+    assert len(store.profile("u1", now=now, history=True).entries) == 3
+    assert store.profile("nobody").entries == []
+
+
+def test_customers_and_delete_call_cascade(history, db):
+    assert history.customers() == ["u1", "u2"]
+    assert history.delete_call("c3") is True
+    assert history.delete_call("c3") is False
+    assert history.get_call("c3") is None and history.customers() == ["u1"]
+    with sqlite3.connect(db) as conn:
+        left = [
+            conn.execute(f"SELECT count(*) FROM {t} WHERE call_id = 'c3'").fetchone()[0]
+            for t in ("utterances", "tags")
+        ]
+    assert left == [0, 0]
+
+
+# --- batching -------------------------------------------------------------------------------------
+
+
+def test_a_thousand_calls_save_in_one_transaction_per_batch(store):
+    calls = [
+        tagged(f"c{i:04d}", f"u{i % 50}", "basic.funds.idle", "preference.product.fund") for i in range(1000)
+    ]
+    begins: list[str] = []
+    store._db.set_trace_callback(lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
+    summary = store.save(iter(calls), batch_size=200)
+    assert (summary.calls, summary.new_calls, summary.utterances, summary.tags) == (1000, 1000, 3000, 2000)
+    assert len(begins) == 5
+    assert len(store.calls()) == 1000 and len(store.customers()) == 50
+
+
+def test_a_failing_batch_is_rolled_back_and_earlier_batches_stay(store):
+    store.save([tagged("kept", "u1", "basic.funds.idle")])
+    broken = tagged("b2", "u1", "preference.risk.high")
+    broken.call.utterances.append(Utterance(1, "customer", "same index twice"))
+    batches = [
+        tagged("a1", "u1"),
+        tagged("a2", "u1"),
+        tagged("kept", "u1", "feedback.question.fees"),
+        broken,
+        tagged("c1", "u1"),
+        tagged("c2", "u1"),
+    ]
+    with pytest.raises(
+        StoreError, match=r"'kept' … 'b2'.*rolled back \(2 calls of earlier batches are saved\)"
+    ):
+        store.save(batches, batch_size=2)
+    assert [c.call_id for c in store.calls()] == ["a1", "a2", "kept"]
+    assert [t.label for t in store.get_call("kept").tags] == ["basic.funds.idle"]  # its re-save rolled back
+
+
+def test_a_confidence_out_of_range_is_refused(store):
+    bad = tagged("c1", "u1")
+    bad.tags.append(tag("basic.funds.idle", confidence=1.5))
+    with pytest.raises(StoreError, match="CHECK constraint"):
+        store.save([bad])
+    assert store.calls() == []
+
+
+def test_batch_size_must_be_positive(store):
+    with pytest.raises(ValueError, match="batch_size"):
+        store.save([tagged("c1")], batch_size=0)
+
+
+# --- opening ----------------------------------------------------------------------------------------
+
+
+def test_open_store_picks_the_backend_by_scheme(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with open_store() as default:
+        assert isinstance(default, SQLiteStore) and default.path == "convmine.db"
+    with open_store("sqlite:///rel.db") as relative:
+        relative.save([tagged("c1")])
+    with open_store(tmp_path / "rel.db") as by_path:
+        assert by_path.get_call("c1") is not None
+    with open_store(f"sqlite:///{tmp_path / 'abs.db'}") as absolute:
+        assert absolute.path == str(tmp_path / "abs.db")
+    with open_store("sqlite://") as memory:
+        assert memory.path == ":memory:"
+    assert (tmp_path / "abs.db").exists()
+
+
+def test_postgresql_urls_name_the_extra_and_never_echo_the_password():
+    with pytest.raises(MissingExtraError, match=r"convmine\[postgres\]") as info:
+        open_store("postgresql://bank:s3cret@db.internal/profiles")
+    assert "s3cret" not in str(info.value)
+    with pytest.raises(StoreError, match="unknown profile store scheme 'mysql'") as info:
+        open_store("mysql://bank:s3cret@db/profiles")
+    assert "s3cret" not in str(info.value)
+    with pytest.raises(StoreError, match="sqlite:///path"):
+        open_store("sqlite://host/file.db")
+
+
+def test_file_store_uses_wal_and_foreign_keys(store, db):
+    assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_closed_store_says_so(db):
+    store = open_store(db)
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.calls()
+
+
+def test_unopenable_targets_raise_store_errors(tmp_path):
+    garbage = tmp_path / "notes.db"
+    garbage.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match=r"notes\.db"):
+        open_store(garbage)
+    with pytest.raises(StoreError, match="folder"):
+        open_store(tmp_path / "missing" / "x.db")
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE tags ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
+    conn.execute("UPDATE tags SET reviewed = 1 WHERE source = 'review'")
+
+
+def test_migrations_are_numbered_consecutively():
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_new_store_is_at_the_latest_version(db):
+    open_store(db).close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+
+
+def test_an_older_database_is_migrated_and_keeps_its_rows(db, monkeypatch):
+    current = latest_version()
+    with sqlite3.connect(db) as conn:  # a version-N database made by hand, before migration N+1 existed
+        for migration in MIGRATIONS:
+            apply = migration.apply
+            apply(conn) if callable(apply) else conn.executescript(apply)
+        conn.execute(
+            "INSERT INTO calls (call_id, customer_id, ingested_at) VALUES ('c1', 'u1', ?)",
+            (T0.isoformat(timespec="microseconds"),),
+        )
+        conn.execute(
+            "INSERT INTO tags (call_id, idx, label, confidence, source, utterance_index, quote, "
+            "taxonomy_version, model_version) "
+            "VALUES ('c1', 0, 'basic.funds.idle', 1.0, 'review', 0, 'q', '', '')"
+        )
+        conn.execute(f"PRAGMA user_version = {current}")
+    newer = (*MIGRATIONS, Migration(current + 1, "tag review flag", _v2))
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", newer)
+    with open_store(db) as store:
+        assert [o.tag.label for o in store.observations(customer_id="u1")] == ["basic.funds.idle"]
+        assert store.calls()[0].started_at is None and store.calls()[0].ingested_at == T0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == current + 1
+        assert conn.execute("SELECT reviewed FROM tags").fetchall() == [(1,)]
+
+
+def test_a_failing_migration_leaves_the_previous_version(db, monkeypatch):
+    open_store(db).close()
+    current = latest_version()
+    broken = "ALTER TABLE calls ADD COLUMN note TEXT;\nALTER TABLE no_such_table ADD COLUMN x TEXT;\n"
+    monkeypatch.setattr(
+        migrations_module, "MIGRATIONS", (*MIGRATIONS, Migration(current + 1, "broken", broken))
+    )
+    with pytest.raises(
+        StoreError, match=rf"version {current + 1} \(broken\) failed.*left at version {current}"
+    ):
+        open_store(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == current
+        assert "note" not in [row[1] for row in conn.execute("PRAGMA table_info(calls)")]
+
+
+def test_a_database_newer_than_the_code_is_refused(db):
+    open_store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    with pytest.raises(StoreError, match=r"newer than this convmine knows.*upgrade convmine"):
+        open_store(db)
+
+
+# --- property: anything saved comes back unchanged ------------------------------------------------
+
+_text = st.text(max_size=12)
+_seconds = st.none() | st.floats(0, 7200, allow_nan=False)
+_moments = st.none() | st.datetimes(
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2100, 1, 1),
+    timezones=st.none() | st.builds(timezone, st.timedeltas(timedelta(hours=-12), timedelta(hours=14))),
+)
+_tags = st.builds(
+    Tag,
+    label=st.sampled_from(["basic.funds.idle", "preference.return.target", "feedback.question.fees"]) | _text,
+    confidence=st.floats(0, 1),
+    source=st.sampled_from(["rule", "model", "review"]),
+    evidence=st.builds(
+        Evidence,
+        utterance_index=st.integers(0, 50),
+        span=st.none() | st.tuples(st.integers(0, 100), st.integers(0, 100)),
+        quote=_text,
+        start=_seconds,
+        end=_seconds,
+    ),
+    value=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    taxonomy_version=_text,
+    model_version=_text,
+)
+
+
+@st.composite
+def _tagged_calls(draw: st.DrawFn, call_id: str) -> TaggedCall:
+    indexes = sorted(draw(st.sets(st.integers(0, 50), max_size=6)))
+    utterances = [
+        Utterance(i, draw(st.sampled_from(SPEAKERS)), draw(_text), draw(_seconds), draw(_seconds))
+        for i in indexes
+    ]
+    call = Call(
+        call_id,
+        draw(st.none() | _text),
+        utterances,
+        draw(st.none() | _text),
+        draw(_moments),
+        draw(st.none() | _text),
+    )
+    return TaggedCall(call, draw(st.lists(_tags, max_size=5)))
+
+
+def _utc(item: TaggedCall) -> TaggedCall:
+    """What the store gives back: start times as aware UTC (naive ones taken as UTC)."""
+    started = item.call.started_at
+    if started is not None:
+        started = started.replace(tzinfo=UTC) if started.tzinfo is None else started.astimezone(UTC)
+    call = Call(
+        item.call.call_id,
+        item.call.customer_id,
+        item.call.utterances,
+        item.call.agent_id,
+        started,
+        item.call.source,
+    )
+    return TaggedCall(call, item.tags)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_text, unique=True, max_size=6).flatmap(lambda ids: st.tuples(*(_tagged_calls(i) for i in ids)))
+)
+def test_random_calls_round_trip_through_the_store(calls):
+    with open_store(":memory:") as store:
+        summary = store.save(calls, batch_size=4)
+        assert summary.calls == summary.new_calls == len(calls)
+        for original in calls:
+            back = store.get_call(original.call.call_id)
+            assert back == _utc(original)
+            assert back.call.started_at is None or back.call.started_at.tzinfo == UTC
+        expected = sorted((c.call.call_id, i) for c in calls for i in range(len(c.tags)))
+        assert len(list(store.observations())) == len(expected)
+        store.save(calls, batch_size=3)  # re-saving changes nothing
+        assert [store.get_call(c.call.call_id) for c in calls] == [_utc(c) for c in calls]
