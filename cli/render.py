@@ -45,21 +45,28 @@ def _value(value: float | None) -> str:
 
 def profile_table(profile: Profile) -> Table:
     table = Table(title=f"Customer profile {profile.customer_id}", title_justify="left")
-    for column in ("label", "name", "value", "conf.", "observed", "call", "evidence"):
-        table.add_column(column, overflow="fold")
+    table.add_column("label", no_wrap=True)
+    table.add_column("name")
+    table.add_column("value", justify="right")
+    table.add_column("conf.", justify="right")
+    table.add_column("observed", no_wrap=True)
+    table.add_column("call", no_wrap=True)
+    table.add_column("evidence", overflow="fold")
     for entry in profile.entries:
-        style = "dim" if entry.stale or not entry.current else ""
-        flags = " (stale)" if entry.stale else ""
-        flags += " (history)" if not entry.current else ""
+        name = Text(entry.name)
+        if entry.stale:
+            name.append(" stale", style="yellow")
+        if not entry.current:
+            name.append(" history", style="blue")
         table.add_row(
-            entry.label + flags,
-            entry.name,
+            entry.label,
+            name,
             _value(entry.value),
             f"{entry.confidence:.2f}",
             entry.observed_at.date().isoformat(),
             entry.call_id,
             entry.evidence.quote,
-            style=style,
+            style="dim" if entry.stale or not entry.current else "",
         )
     return table
 

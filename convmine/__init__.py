@@ -1,23 +1,21 @@
 """convmine: bank call-centre conversations in, evidenced customer-profile tags out.
 
 >>> import convmine
->>> nlp = convmine.load()                       # the default tagger, offline
+>>> nlp = convmine.load()                      # the default tagger, offline
 >>> result = nlp("我手头有二十来万闲着，只买保本的")
->>> [tag.label for tag in result.tags]
+>>> sorted(tag.label for tag in result.tags)   # doctest: +SKIP
+['basic.funds.idle', 'preference.risk.guaranteed']
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from convmine.errors import ConvmineError
+from convmine.pipeline import Pipeline
 from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.taxonomy import Taxonomy, load_taxonomy
-
-if TYPE_CHECKING:
-    from convmine.pipeline import Pipeline
-    from convmine.text import MaskStyle
+from convmine.text import Masker, MaskStyle
 
 __version__ = "0.1.0"
 
@@ -28,13 +26,11 @@ def load(
     taxonomy: Taxonomy | str | Path | None = None,
     mask_style: MaskStyle | None = None,
 ) -> Pipeline:
-    """Load a tagging pipeline: a registered tagger name (``"rules"``, ``"default"``) or a model path.
+    """Load a tagging pipeline: a registered tagger (``"default"``, ``"rules"``) or a saved model directory.
 
     ``taxonomy`` is a :class:`Taxonomy`, or the path of a taxonomy file (e.g. a bank's extension).
     """
-    from convmine.pipeline import Pipeline
     from convmine.tagging.registry import create
-    from convmine.text import Masker
 
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
@@ -46,6 +42,9 @@ __all__ = [
     "ConvmineError",
     "Evidence",
     "Failure",
+    "MaskStyle",
+    "Masker",
+    "Pipeline",
     "Prediction",
     "Tag",
     "TaggedCall",

@@ -133,7 +133,7 @@ class Dialogue:
 def _records(path: Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line number, JSON object)`` for each non-blank line of a JSONL file."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
     except UnicodeDecodeError:
@@ -477,6 +477,8 @@ class CorpusReport:
     families_across_splits: list[str]
     dialogues: dict[str, int]
     dialogue_turns: list[int]
+    scenarios: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
     misplaced_dialogues: list[str] = field(default_factory=list)
 
     def distinct(self, label: str) -> int:
@@ -497,44 +499,62 @@ class CorpusReport:
             for label in self.label_counts
             if self.distinct(label) < min_per_label
         ]
-        if sum(self.no_label.values()) < min_no_label:
-            found.append(f"{sum(self.no_label.values())} rows without a label (< {min_no_label})")
+        no_label = sum(self.no_label.values())
+        if no_label < min_no_label:
+            found.append(f"{no_label} rows without a label (< {min_no_label})")
         if self.multi_label_share < min_multi_label_share:
-            found.append(f"{self.multi_label_share:.1%} of labelled rows have 2+ labels (< {min_multi_label_share:.0%})")
+            share, bar = self.multi_label_share, min_multi_label_share
+            found.append(f"{share:.1%} of labelled rows have two or more labels (< {bar:.0%})")
         calls = sum(turns[0] <= n <= turns[1] for n in self.dialogue_turns)
         if calls < min_dialogues:
             found.append(f"{calls} dialogues of {turns[0]}-{turns[1]} turns (< {min_dialogues})")
         found += [f"duplicate text: {a} repeats {b}" for a, b in self.duplicates]
         found += [
-            f"leak: {leak.split} row {leak.row_id} ~ train row {leak.train_id} ({leak.similarity:.2f})"
-            for leak in self.leaks
+            f"leak: {x.split} row {x.row_id} ~ train row {x.train_id} ({x.similarity:.2f})"
+            for x in self.leaks
         ]
-        found += [f"family {family} appears in more than one split" for family in self.families_across_splits]
-        found += [f"dialogue {d}: its rows are not all in its recorded split" for d in self.misplaced_dialogues]
+        found += [f"family {family} is in more than one split" for family in self.families_across_splits]
+        found += [
+            f"dialogue {d}: its rows are not all in its recorded split" for d in self.misplaced_dialogues
+        ]
         return found
 
     def stats_markdown(self) -> str:
         """Markdown tables of the corpus's composition (the DATASHEET's generated block)."""
-        total = sum(self.rows.values())
-        labelled = total - sum(self.no_label.values())
-        lines = [
-            "| | " + " | ".join(SPLITS) + " | total |",
-            "|---|" + "---:|" * (len(SPLITS) + 1),
-            "| rows | " + " | ".join(str(self.rows[s]) for s in SPLITS) + f" | {total} |",
-            "| rows without a label | " + " | ".join(str(self.no_label[s]) for s in SPLITS)
-            + f" | {sum(self.no_label.values())} |",
-            "| whole calls (dialogues.jsonl) | " + " | ".join(str(self.dialogues.get(s, 0)) for s in SPLITS)
-            + f" | {sum(self.dialogues.values())} |",
-            "",
-            f"Labelled rows: {labelled}; with two or more labels: {self.multi_label_share:.1%}. "
-            f"Call length: {min(self.dialogue_turns, default=0)}-{max(self.dialogue_turns, default=0)} turns.",
-            "",
-            "| label | " + " | ".join(SPLITS) + " | total |",
-            "|---|" + "---:|" * (len(SPLITS) + 1),
-        ]
-        for label, counts in self.label_counts.items():
-            lines.append(f"| `{label}` | " + " | ".join(str(counts[s]) for s in SPLITS) + f" | {self.distinct(label)} |")
-        return "\n".join(lines)
+
+        turns = self.dialogue_turns
+        return "\n".join(
+            [
+                *_table_header(""),
+                _table_row("rows", self.rows),
+                _table_row("rows without a label", self.no_label),
+                _table_row("whole calls (`dialogues.jsonl`)", self.dialogues),
+                "",
+                f"Labelled rows with two or more labels: {self.multi_label_share:.1%}. "
+                f"Calls are {min(turns, default=0)}-{max(turns, default=0)} turns long.",
+                "",
+                "Calls by scenario: " + _counts(self.scenarios) + ".",
+                "Calls by outcome: " + _counts(self.outcomes) + ".",
+                "",
+                *_table_header("label"),
+                *(_table_row(f"`{label}`", counts) for label, counts in self.label_counts.items()),
+            ]
+        )
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{name} {n}" for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    )
+
+
+def _table_header(first: str) -> list[str]:
+    return [f"| {first} | " + " | ".join(SPLITS) + " | total |", "|---|" + "---:|" * (len(SPLITS) + 1)]
+
+
+def _table_row(name: str, counts: dict[str, int]) -> str:
+    values = [counts.get(split, 0) for split in SPLITS]
+    return f"| {name} | " + " | ".join(map(str, values)) + f" | {sum(values)} |"
 
 
 def _leaks(splits: dict[str, list[Example]]) -> list[Leak]:
@@ -543,8 +563,10 @@ def _leaks(splits: dict[str, list[Example]]) -> list[Leak]:
     for i, j, similarity in near_duplicates([row.text for _, row in rows]):
         (split_i, row_i), (split_j, row_j) = rows[i], rows[j]
         if (split_i == "train") != (split_j == "train"):
-            (other_split, other), train = ((split_j, row_j), row_i) if split_i == "train" else ((split_i, row_i), row_j)
-            leaks.append(Leak(str(other.id), other_split, str(train.id), round(similarity, 3)))
+            (train, (split, other)) = (
+                (row_i, (split_j, row_j)) if split_i == "train" else (row_j, (split_i, row_i))
+            )
+            leaks.append(Leak(str(other.id), split, str(train.id), round(similarity, 3)))
     return leaks
 
 
@@ -582,6 +604,8 @@ def check(corpus_dir: str | Path | None = None, taxonomy: Taxonomy | None = None
         families_across_splits=sorted(f for f, names in family_splits.items() if len(names) > 1),  # type: ignore[misc]
         dialogues=dict(Counter(str(d.split) for d in dialogues)),
         dialogue_turns=[len(d.call.utterances) for d in dialogues],
+        scenarios=dict(Counter(d.scenario for d in dialogues)),
+        outcomes=dict(Counter(d.outcome or "unknown" for d in dialogues)),
         misplaced_dialogues=misplaced,
     )
 
@@ -619,7 +643,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_cmd.add_argument("--sources", type=Path, help="sources folder (default: <corpus>/sources)")
     build_cmd.add_argument("--out", type=Path, help="output folder (default: the bundled corpus folder)")
     build_cmd.add_argument("--seed", type=int, default=0, help="salt of the split hash (default 0)")
-    check_cmd = commands.add_parser("check", help="report label counts, duplicates and leaks; exit 1 on problems")
+    check_cmd = commands.add_parser(
+        "check", help="report label counts, duplicates and leaks; exit 1 on problems"
+    )
     check_cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled corpus folder)")
     check_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     for command in (build_cmd, check_cmd):
@@ -631,8 +657,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = args.out or default_corpus_dir()
             result = build(args.sources or out / "sources", out, args.seed, taxonomy)
             print(f"rows {result.rows}; whole calls {result.dialogues}")
-            print(f"dropped {len(result.dropped)} repeated texts ({len(result.conflicts)} with other labels); "
-                  f"{result.merged_families} family merges from near-duplicates")
+            print(
+                f"dropped {len(result.dropped)} repeated texts ({len(result.conflicts)} with other labels); "
+                f"{result.merged_families} family merges from near-duplicates"
+            )
             for row_id, kept_id in result.conflicts:
                 print(f"  labels differ: {row_id} repeats {kept_id}")
             return 0

@@ -10,7 +10,7 @@ from convmine.errors import InputError
 from convmine.evaluate import evaluate_file, read_labelled, score
 from convmine.pipeline import Pipeline
 from convmine.taxonomy import load_taxonomy
-from tests.test_pipeline import KeywordTagger
+from tests.fakes import KeywordTagger
 
 IDLE, FEES = "basic.funds.idle", "feedback.question.fees"
 
@@ -54,7 +54,10 @@ def test_dialogues_are_scored_at_call_level(tmp_path):
     call = {
         "call_id": "d1",
         "customer_id": "C1",
-        "utterances": [{"speaker": "agent", "text": "您有闲钱吗"}, {"speaker": "customer", "text": "有，闲着呢"}],
+        "utterances": [
+            {"speaker": "agent", "text": "您有闲钱吗"},
+            {"speaker": "customer", "text": "有，闲着呢"},
+        ],
     }
     data = _jsonl(tmp_path / "dlg.jsonl", [{"dialogue_id": "d1", "call": call, "profile": [IDLE, FEES]}])
     s = evaluate_file(Pipeline(KeywordTagger()), data)
@@ -79,6 +82,9 @@ def test_bad_rows_name_file_and_line(tmp_path, line, message):
 def test_empty_or_mixed_files_are_refused(tmp_path):
     with pytest.raises(InputError, match="no labelled rows"):
         read_labelled(_jsonl(tmp_path / "e.jsonl", []), load_taxonomy())
-    mixed = [{"text": "x", "labels": []}, {"call": {"call_id": "a", "utterances": [{"speaker": "customer", "text": "x"}]}}]
+    mixed = [
+        {"text": "x", "labels": []},
+        {"call": {"call_id": "a", "utterances": [{"speaker": "customer", "text": "x"}]}},
+    ]
     with pytest.raises(InputError, match="mixes"):
         read_labelled(_jsonl(tmp_path / "m.jsonl", mixed), load_taxonomy())

@@ -310,3 +310,26 @@ def test_landlines_never_survive(landline: tuple[str, str], separator: str, befo
     assert len(masked) == len(sentence)
     assert local not in masked
     assert masked[len(before) : len(before) + len(number)] == area + separator + "******" + local[-2:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我那张卡号是6217 0000 1234 5678 901", "卡号是：6217000012345678", "银行卡 6217-0000-1234-5678"],
+)
+def test_a_long_number_said_as_a_card_is_masked_even_when_it_fails_luhn(text):
+    masked = mask(text)
+    assert len(masked) == len(text) and "*" in masked
+    digits = "".join(c for c in masked if c.isdigit())
+    assert len(digits) <= 10
+
+
+def test_the_same_number_without_card_words_is_left_alone():
+    assert mask("订单号6217000012345678901") == "订单号6217000012345678901"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("我身份證號是110105195903124527", "110***********4527"), ("身份证号码：11010519590312452X", "110***********452X")],
+)
+def test_a_number_said_as_an_id_is_masked_even_when_its_checksum_fails(text, kept):
+    assert mask(text).endswith(kept)

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 import convmine
-from convmine import Call, Prediction, Turn, Utterance
+from convmine import Call, Turn, Utterance
 from convmine.pipeline import Pipeline
-from convmine.taxonomy import load_taxonomy
+from tests.fakes import KeywordTagger
 
 CARD = "6222021957450765193"  # Luhn-valid
 
 
-class KeywordTagger:
-    """A tagger that tags 闲 as idle funds and records what it was shown."""
-
-    name, version, source = "keyword", "1", "rule"
-
-    def __init__(self, fail_on: str | None = None):
-        self.taxonomy = load_taxonomy()
-        self.seen: list[Turn] = []
-        self.batches = 0
-        self.fail_on = fail_on
-
-    def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
-        self.batches += 1
-        self.seen.extend(turns)
-        if self.fail_on and any(self.fail_on in t.text for t in turns):
-            raise RuntimeError("tagger broke")
-        out = []
-        for turn in turns:
-            at = turn.text.find("闲")
-            out.append([Prediction("basic.funds.idle", 0.9, (at, at + 1))] if at >= 0 else [])
-        return out
-
-
 def call(call_id: str, *turns: tuple[str, str]) -> Call:
-    utterances = [Utterance(i, speaker, text, start=i * 2.0, end=i * 2.0 + 1.5) for i, (speaker, text) in enumerate(turns)]
+    utterances = [
+        Utterance(i, speaker, text, start=i * 2.0, end=i * 2.0 + 1.5)
+        for i, (speaker, text) in enumerate(turns)
+    ]
     return Call(call_id, "CUST-1", utterances, agent_id="AG-1")
 
 
@@ -64,7 +42,13 @@ def test_the_tagger_never_sees_a_full_card_number_and_the_stored_text_is_masked(
 def test_context_holds_the_preceding_turns_normalised():
     tagger = KeywordTagger()
     Pipeline(tagger, context_turns=2)(
-        call("c1", ("agent", "喂您好"), ("agent", "您最近有閒置資金嗎"), ("customer", "有"), ("customer", "二十万"))
+        call(
+            "c1",
+            ("agent", "喂您好"),
+            ("agent", "您最近有閒置資金嗎"),
+            ("customer", "有"),
+            ("customer", "二十万"),
+        )
     )
     assert tagger.seen[0] == Turn("有", ("喂您好", "您最近有闲置资金吗"))
     assert tagger.seen[1].context == ("您最近有闲置资金吗", "有")
@@ -77,7 +61,9 @@ def test_text_input_is_one_customer_turn():
 
 
 def test_pipe_batches_calls_and_equals_one_by_one():
-    calls = [call(f"c{i}", ("agent", "您好"), ("customer", "钱闲着" if i % 2 else "不需要")) for i in range(10)]
+    calls = [
+        call(f"c{i}", ("agent", "您好"), ("customer", "钱闲着" if i % 2 else "不需要")) for i in range(10)
+    ]
     tagger = KeywordTagger()
     batched = list(Pipeline(tagger).pipe(calls, batch_size=4))
     assert tagger.batches == 3
@@ -89,7 +75,9 @@ def test_pipe_batches_calls_and_equals_one_by_one():
 def test_a_failing_call_goes_to_the_error_handler_and_the_batch_goes_on():
     calls = [call(f"c{i}", ("customer", "BOOM" if i == 2 else "钱闲着")) for i in range(5)]
     failed: list[str] = []
-    results = list(Pipeline(KeywordTagger(fail_on="BOOM")).pipe(calls, on_error=lambda c, e: failed.append(c.call_id)))
+    results = list(
+        Pipeline(KeywordTagger(fail_on="BOOM")).pipe(calls, on_error=lambda c, e: failed.append(c.call_id))
+    )
     assert failed == ["c2"]
     assert [r.call.call_id for r in results] == ["c0", "c1", "c3", "c4"]
 

@@ -13,7 +13,9 @@ from convmine.errors import TaxonomyError
 from convmine.taxonomy import default_taxonomy_path
 
 SPEC_IDS = [
-    line for line in (Path(__file__).parent / "data/spec_label_ids.txt").read_text().splitlines() if not line.startswith("#")
+    line
+    for line in (Path(__file__).parent / "data/spec_label_ids.txt").read_text().splitlines()
+    if not line.startswith("#")
 ]
 
 
@@ -52,7 +54,7 @@ def test_every_label_has_a_chinese_name_and_the_target_carries_a_value():
 
 
 def test_unknown_label_suggests_the_closest():
-    with pytest.raises(TaxonomyError, match="did you mean 'basic.funds.idle'"):
+    with pytest.raises(TaxonomyError, match=r"did you mean 'basic\.funds\.idle'"):
         load_taxonomy()["basic.fund.idle"]
 
 
@@ -102,11 +104,23 @@ dimensions:
     ("body", "message"),
     [
         ("dimensions: [{id: basic.funds, cardinality: single}]", "changes the cardinality"),
-        ("dimensions: [{id: basic.funds, labels: [{id: basic.other.x, name: x}]}]", "must be 'basic.funds.<value>'"),
-        ("dimensions: [{id: nope.x, cardinality: multi, labels: [{id: nope.x.y, name: y}]}]", "unknown category"),
+        (
+            "dimensions: [{id: basic.funds, labels: [{id: basic.other.x, name: x}]}]",
+            "must be 'basic.funds.<value>'",
+        ),
+        (
+            "dimensions: [{id: nope.x, cardinality: multi, labels: [{id: nope.x.y, name: y}]}]",
+            "unknown category",
+        ),
         ("dimensions: [{id: basic.funds, labels: [{id: basic.funds.x}]}]", "needs a name"),
-        ("dimensions: [{id: basic.funds, labels: [{id: basic.funds.x, name: x, patterns: ['(']}]}]", "invalid regular"),
-        ("dimensions: [{id: basic.x, cardinality: multi, ttl: soon, labels: [{id: basic.x.y, name: y}]}]", "ttl"),
+        (
+            "dimensions: [{id: basic.funds, labels: [{id: basic.funds.x, name: x, patterns: ['(']}]}]",
+            "invalid regular",
+        ),
+        (
+            "dimensions: [{id: basic.x, cardinality: multi, ttl: soon, labels: [{id: basic.x.y, name: y}]}]",
+            "ttl",
+        ),
         ("colour: blue", "Extra inputs"),
     ],
 )

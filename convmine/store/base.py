@@ -2,6 +2,8 @@
 
 Datetimes go in as aware or naive datetimes (naive ones are taken to be UTC) and come back as
 aware UTC datetimes. A call's ``observed_at`` is its ``started_at``, or when it was first saved.
+Reviewers' verdicts (:mod:`convmine.review`) apply to observations and so to profiles and reports;
+:meth:`ProfileStore.get_call` returns the tags as the tagger saved them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from types import TracebackType
 from typing import Self
 
 from convmine.profile import Observation, Profile, merge_profile
+from convmine.review import Review
 from convmine.schema import TaggedCall
 from convmine.taxonomy import Taxonomy, load_taxonomy
 
@@ -112,7 +115,26 @@ class ProfileStore(ABC):
         until: datetime | None = None,
         labels: LabelFilter = None,
     ) -> Iterator[Observation]:
-        """Every stored tag with its call's metadata, oldest call first, filtered like :meth:`calls`."""
+        """Every stored tag as reviewed, with its call's metadata, oldest call first, filtered like :meth:`calls`.
+
+        Reviewers' latest verdicts apply (see :mod:`convmine.review`): rejected tags are left out,
+        confirmed ones come as ``source="review"`` with confidence 1, added ones follow the call's tags.
+        """
+
+    @abstractmethod
+    def add_reviews(self, reviews: Iterable[Review]) -> int:
+        """Record reviewers' verdicts in one transaction (all or none); returns how many were recorded.
+
+        Earlier verdicts stay as history. A verdict equal to the current one of its (call, turn, label)
+        by the same reviewer is not recorded again, so importing a file twice changes nothing. A
+        verdict on an unknown call, on a turn that is not the customer's, with a label the taxonomy
+        does not know, or confirming/rejecting a tag that is not there raises and records nothing.
+        """
+
+    @abstractmethod
+    def reviews(self, *, call_id: str | None = None, history: bool = False) -> list[Review]:
+        """The verdict holding for each reviewed (call, turn, label), or every verdict with ``history``;
+        ordered by call, turn, label and time."""
 
     @abstractmethod
     def customers(self) -> list[str]:

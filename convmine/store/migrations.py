@@ -75,7 +75,28 @@ CREATE INDEX calls_by_time ON calls (coalesce(started_at, ingested_at));
 CREATE INDEX tags_by_label ON tags (label);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "calls, utterances and tags", _V1),)
+# Reviewers' verdicts on tags (see convmine.review), appended: the latest one of a (call, turn, label)
+# holds. Keyed by turn and label, not by tag row, so a verdict survives re-tagging the call.
+_V2 = """
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL REFERENCES calls (call_id) ON DELETE CASCADE,
+    utterance_index INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    value REAL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirm', 'reject', 'add')),
+    reviewer TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+
+CREATE INDEX reviews_by_tag ON reviews (call_id, utterance_index, label, reviewed_at);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "calls, utterances and tags", _V1),
+    Migration(2, "reviewers' verdicts on tags", _V2),
+)
 
 
 def latest_version() -> int:

@@ -9,8 +9,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from convmine.errors import StoreError
+from convmine.errors import StoreError, TaxonomyError
 from convmine.profile import Observation, as_utc
+from convmine.review import Review
 from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
 from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary
 from convmine.store.migrations import migrate, transaction
@@ -31,6 +32,42 @@ _INSERT_CALL = (
 )
 _INSERT_UTTERANCE = (
     "INSERT INTO utterances (call_id, idx, speaker, text, start_sec, end_sec) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_REVIEW = (
+    "INSERT INTO reviews (call_id, utterance_index, label, value, verdict, reviewer, reviewed_at, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_REVIEW_COLUMNS = (
+    "r.call_id, r.utterance_index, r.label, r.verdict, r.reviewer, r.reviewed_at, r.value, r.note"
+)
+_LATEST_REVIEW_OF = (
+    "(SELECT latest.id FROM reviews AS latest WHERE latest.call_id = {0}.call_id "
+    "AND latest.utterance_index = {0}.utterance_index AND latest.label = {0}.label "
+    "ORDER BY latest.reviewed_at DESC, latest.id DESC LIMIT 1)"
+)
+# Tags as reviewed (see convmine.review): the tagger's tags under their latest verdict, rejected ones
+# left out; then tags reviewers added that the tagger missed, after the call's tags (ord), the whole
+# turn as evidence. Both parts take the same call filter and a label filter on their label column.
+_TAGGER_TAGS = (
+    f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, t.idx AS ord, t.label, "
+    "CASE WHEN r.id IS NULL THEN t.value ELSE coalesce(r.value, t.value) END, "
+    "CASE WHEN r.id IS NULL THEN t.confidence ELSE 1.0 END, "
+    "CASE WHEN r.id IS NULL THEN t.source ELSE 'review' END, "
+    "t.utterance_index, t.span_start, t.span_end, t.quote, t.start_sec, t.end_sec, t.taxonomy_version, "
+    "t.model_version "
+    "FROM calls AS c JOIN tags AS t ON t.call_id = c.call_id "
+    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} "
+    "WHERE (r.id IS NULL OR r.verdict <> 'reject')"
+)
+_ADDED_TAGS = (
+    f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, 1000000000 + r.utterance_index, r.label, "
+    "r.value, 1.0, 'review', r.utterance_index, NULL, NULL, u.text, u.start_sec, u.end_sec, "
+    "c.taxonomy_version, '' "
+    "FROM calls AS c JOIN reviews AS r ON r.call_id = c.call_id "
+    "JOIN utterances AS u ON u.call_id = r.call_id AND u.idx = r.utterance_index "
+    f"WHERE r.verdict = 'add' AND r.id = {_LATEST_REVIEW_OF.format('r')} AND NOT EXISTS ("
+    "SELECT 1 FROM tags AS t WHERE t.call_id = r.call_id AND t.utterance_index = r.utterance_index "
+    "AND t.label = r.label)"
 )
 _INSERT_TAG = (
     "INSERT INTO tags (call_id, idx, label, value, confidence, source, utterance_index, span_start, "
@@ -191,22 +228,92 @@ class SQLiteStore(ProfileStore):
         labels: LabelFilter = None,
     ) -> Iterator[Observation]:
         where, params = _call_filter(customer_id, agent_id, since, until)
-        if isinstance(labels, str):
-            prefix = labels.rstrip(".")  # a whole label ID, or whole dotted segments of one
-            where.append("(t.label = ? OR (t.label >= ? AND t.label < ?))")
-            params += [prefix, prefix + ".", prefix + "/"]  # "/" sorts right after "."
-        elif labels is not None:
-            wanted = list(labels)
-            where.append(f"t.label IN ({', '.join('?' * len(wanted))})")
-            params += wanted
+        tagger_where, tagger_params = _label_filter(labels, "t.label")
+        added_where, added_params = _label_filter(labels, "r.label")
         sql = (
-            f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, {_TAG_COLUMNS} "
-            f"FROM calls AS c JOIN tags AS t ON t.call_id = c.call_id {_where(where)} "
-            f"ORDER BY {_OBSERVED_AT}, c.call_id, t.idx"
+            f"{_TAGGER_TAGS} {_and(where + tagger_where)} UNION ALL {_ADDED_TAGS} {_and(where + added_where)} "
+            "ORDER BY 4, 1, 5"
         )
-        for row in self._query(sql, params):
+        for row in self._query(sql, [*params, *tagger_params, *params, *added_params]):
             call_id, customer, agent, observed_at = row[:4]
-            yield Observation(_tag(row[4:]), call_id, customer, agent, datetime.fromisoformat(observed_at))
+            yield Observation(_tag(row[5:]), call_id, customer, agent, datetime.fromisoformat(observed_at))
+
+    def add_reviews(self, reviews: Iterable[Review]) -> int:
+        pending = list(reviews)
+        for review in pending:
+            if review.label and review.value is not None and self.taxonomy[review.label].value_type is None:
+                raise TaxonomyError(f"label {review.label!r} takes no value, got {review.value:g}")
+            if review.label:
+                self.taxonomy[review.label]  # raises, naming the unknown label and what it may have meant
+        db = self._db
+        recorded = 0
+        try:
+            with transaction(db):
+                for review in pending:
+                    self._check_review(review)
+                    latest = db.execute(
+                        "SELECT verdict, value, reviewer FROM reviews WHERE call_id = ? AND utterance_index = ? "
+                        "AND label = ? ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+                        (review.call_id, review.utterance_index, review.label),
+                    ).fetchone()
+                    if latest == (review.verdict, review.value, review.reviewer):
+                        continue
+                    db.execute(
+                        _INSERT_REVIEW,
+                        (
+                            review.call_id, review.utterance_index, review.label, review.value, review.verdict,
+                            review.reviewer, _to_text(review.reviewed_at), review.note,
+                        ),
+                    )  # fmt: skip
+                    recorded += 1
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"recording reviews in {self.path} failed, so none were recorded: {exc}"
+            ) from exc
+        return recorded
+
+    def _check_review(self, review: Review) -> None:
+        """Raise :class:`StoreError` unless the review is of a stored customer turn (and tag)."""
+        db, call_id, index = self._db, review.call_id, review.utterance_index
+        row = db.execute(
+            "SELECT speaker FROM utterances WHERE call_id = ? AND idx = ?", (call_id, index)
+        ).fetchone()
+        if row is None:
+            if db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
+                raise StoreError(f"no call {call_id!r} in {self.path}, so none of the reviews were recorded")
+            raise StoreError(f"call {call_id!r} has no turn {index}, so none of the reviews were recorded")
+        if row[0] != "customer":
+            raise StoreError(
+                f"turn {index} of call {call_id!r} is the {row[0]}'s; labels describe the customer, so "
+                "review customer turns only (none of the reviews were recorded)"
+            )
+        if review.label and review.verdict != "add":
+            key = (call_id, index, review.label)
+            found = db.execute(
+                "SELECT 1 FROM tags WHERE call_id = ? AND utterance_index = ? AND label = ? UNION ALL "
+                "SELECT 1 FROM reviews WHERE call_id = ? AND utterance_index = ? AND label = ? LIMIT 1",
+                key * 2,
+            ).fetchone()
+            if found is None:
+                raise StoreError(
+                    f"turn {index} of call {call_id!r} has no tag {review.label!r} to {review.verdict}; "
+                    "mark a label the tagger missed 'add' (none of the reviews were recorded)"
+                )
+
+    def reviews(self, *, call_id: str | None = None, history: bool = False) -> list[Review]:
+        where = [] if history else [f"r.id = {_LATEST_REVIEW_OF.format('r')}"]
+        params: list[object] = []
+        if call_id is not None:
+            where.append("r.call_id = ?")
+            params.append(call_id)
+        sql = (
+            f"SELECT {_REVIEW_COLUMNS} FROM reviews AS r {_where(where)} "
+            "ORDER BY r.call_id, r.utterance_index, r.label, r.reviewed_at, r.id"
+        )
+        return [
+            Review(call, index, label, verdict, reviewer, datetime.fromisoformat(at), value, note)
+            for call, index, label, verdict, reviewer, at, value, note in self._query(sql, params)
+        ]
 
     def customers(self) -> list[str]:
         sql = "SELECT DISTINCT customer_id FROM calls WHERE customer_id IS NOT NULL ORDER BY customer_id"
@@ -256,6 +363,21 @@ def _call_filter(
 
 def _where(clauses: list[str]) -> str:
     return f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def _and(clauses: list[str]) -> str:
+    """More conditions for a query that already has a WHERE clause."""
+    return "".join(f" AND {clause}" for clause in clauses)
+
+
+def _label_filter(labels: LabelFilter, column: str) -> tuple[list[str], list[object]]:
+    if labels is None:
+        return [], []
+    if isinstance(labels, str):
+        prefix = labels.rstrip(".")  # a whole label ID, or whole dotted segments of one
+        return [f"({column} = ? OR ({column} >= ? AND {column} < ?))"], [prefix, prefix + ".", prefix + "/"]
+    wanted = list(labels)  # "/" above sorts right after "."
+    return [f"{column} IN ({', '.join('?' * len(wanted))})"], wanted
 
 
 def _tag_row(call_id: str, idx: int, tag: Tag) -> tuple[object, ...]:

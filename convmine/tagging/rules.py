@@ -150,8 +150,11 @@ class RuleTagger:
     def _keyword_hits(self, text: str) -> list[_Hit]:
         hits: list[_Hit] = []
         spans: list[tuple[int, int]] | None = None
-        for start in range(len(text)):
+        size = len(text)
+        for start in range(size):
             for length in self._lengths:
+                if start + length > size:
+                    continue
                 rules = self._keywords.get(text[start : start + length])
                 if rules is None:
                     continue

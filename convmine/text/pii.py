@@ -52,6 +52,13 @@ _SEPARATOR = (
 _RUN = re.compile(f"{_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{9,}}(?:{_SEPARATOR}?[{_CHECK_X}])?")
 
 _MOBILE = re.compile(r"(0086|86)?1[3-9][0-9]{9}")
+# A long number said right after these words is an ID or a card/account number even when its
+# checksum fails (a misheard or misread digit): mask it anyway. Checked on the raw text, so both
+# simplified and traditional spellings are listed.
+_SAID_AS = (
+    ("resident_id", re.compile(r"(?:身份证|身份證|身分證|证件|證件)[号號]?[码碼]?[是为為:：\s]{0,3}$"), (15, 18)),
+    ("bank_card", re.compile(r"(?:卡号|卡號|银行卡|銀行卡|信用卡|储蓄卡|账号|帳號|帐号|卡)[是为為:：\s]{0,3}$"), (15, 19)),
+)
 _LANDLINE = re.compile(r"(0(?:10|2[0-9]|[3-9][0-9]{2}))[1-9][0-9]{6,7}")
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
@@ -178,8 +185,20 @@ def mask(text: str) -> str:
 def _find(text: str) -> list[_Found]:
     found: list[_Found] = []
     for run in _RUN.finditer(text):
-        found.extend(_numbers_in_run(text, run.start(), run.end()))
+        numbers = _numbers_in_run(text, run.start(), run.end())
+        if not any(n.kind in ("bank_card", "resident_id") for n in numbers):
+            numbers = _said_as(text, run.start(), run.end()) or numbers
+        found.extend(numbers)
     return found
+
+
+def _said_as(text: str, start: int, end: int) -> list[_Found]:
+    """The run as one ID or card number when the words before it say so and its length fits."""
+    positions = tuple(k for k in range(start, end) if text[k] in _DIGIT_VALUES or text[k] in _CHECK_X)
+    for kind, words, (shortest, longest) in _SAID_AS:
+        if shortest <= len(positions) <= longest and words.search(text, max(0, start - 8), start):
+            return [_Found(kind, positions)]
+    return []
 
 
 def _numbers_in_run(text: str, start: int, end: int) -> list[_Found]:

@@ -1,0 +1,154 @@
+"""What a report covers: a time range, an agent, a customer or a team, and how time is bucketed.
+
+Teams are not part of the store: a bank passes them as a CSV file mapping agents to teams
+(:func:`read_teams`), since team membership changes more often than calls are re-tagged.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Literal
+
+from convmine.errors import ConvmineError, InputError
+from convmine.store import CallRecord
+
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month")
+#: Dates in reports are China Standard Time unless a report is given another offset.
+CHINA = timezone(timedelta(hours=8), "UTC+08:00")
+NO_TEAM = "(no team)"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The calls a report covers (``[since, until)``, an agent, a customer, a team) and how it shows time.
+
+    ``teams`` maps agent IDs to team names (see :func:`read_teams`); ``team`` keeps only that team's
+    agents. ``period`` buckets trends by day, week (starting Monday) or month; ``None`` picks one by
+    the span of the calls. Dates are shown and bucketed in ``tz``.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    agent_id: str | None = None
+    customer_id: str | None = None
+    team: str | None = None
+    teams: Mapping[str, str] = field(default_factory=dict)
+    tz: tzinfo = CHINA
+    period: Period | None = None
+
+    def __post_init__(self) -> None:
+        if self.team is not None and self.team not in set(self.teams.values()):
+            known = ", ".join(sorted(set(self.teams.values()))) or "none: pass a teams file"
+            raise ConvmineError(f"unknown team {self.team!r}; the teams file names {known}")
+        if self.since and self.until and self.since >= self.until:
+            raise ConvmineError(f"since ({self.since:%Y-%m-%d}) must come before until ({self.until:%Y-%m-%d})")
+
+    def team_of(self, agent_id: str | None) -> str:
+        return self.teams.get(agent_id or "", NO_TEAM)
+
+    def store_filter(self) -> dict[str, object]:
+        """The keyword filters :meth:`ProfileStore.calls` and ``observations`` take."""
+        return {"customer_id": self.customer_id, "agent_id": self.agent_id, "since": self.since, "until": self.until}
+
+    def includes(self, record: CallRecord) -> bool:
+        """Whether a call the store returned for :meth:`store_filter` is in scope (the team filter)."""
+        return self.team is None or self.team_of(record.agent_id) == self.team
+
+    def describe(self) -> str:
+        """One line saying what the report covers."""
+        parts = []
+        if self.since or self.until:
+            start = self.local(self.since).date().isoformat() if self.since else "…"
+            end = (self.local(self.until) - timedelta(microseconds=1)).date().isoformat() if self.until else "…"
+            parts.append(f"calls {start} – {end}")
+        else:
+            parts.append("all calls")
+        for name, value in (("team", self.team), ("agent", self.agent_id), ("customer", self.customer_id)):
+            if value:
+                parts.append(f"{name} {value}")
+        return ", ".join(parts)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def period_for(self, moments: list[datetime]) -> Period:
+        """``period`` or, when unset, day for a month of calls or less, week up to half a year, else month."""
+        if self.period is not None:
+            return self.period
+        first = self.since or (min(moments) if moments else None)
+        last = self.until or (max(moments) if moments else None)
+        span = (last - first) if first and last else timedelta(0)
+        if span <= timedelta(days=31):
+            return "day"
+        return "week" if span <= timedelta(days=183) else "month"
+
+    def buckets(self, moments: list[datetime]) -> tuple[Period, list[date]]:
+        """The period and every bucket from the scope's (or the calls') first to last day, gaps included."""
+        period = self.period_for(moments)
+        first = self.since or (min(moments) if moments else None)
+        last = (self.until - timedelta(microseconds=1)) if self.until else (max(moments) if moments else None)
+        if first is None or last is None:
+            return period, []
+        current, end = bucket_of(self.local(first), period), bucket_of(self.local(last), period)
+        found: list[date] = []
+        while current <= end:
+            found.append(current)
+            current = _next_bucket(current, period)
+        return period, found
+
+
+def bucket_of(moment: datetime, period: Period) -> date:
+    """The first day of the bucket ``moment`` (already in the report's time zone) falls in."""
+    day = moment.date()
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def bucket_name(start: date, period: Period) -> str:
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start:%Y-%m}"
+    return start.isoformat()
+
+
+def _next_bucket(start: date, period: Period) -> date:
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def read_teams(path: str | Path) -> dict[str, str]:
+    """Read an agent → team mapping: a CSV file with ``agent_id`` and ``team`` columns (UTF-8)."""
+    source = str(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            rows = list(csv.DictReader(stream))
+            header = [name.strip() for name in (rows[0].keys() if rows else [])]
+    except OSError as exc:
+        raise InputError(f"cannot read the teams file: {exc.strerror}", source) from None
+    except UnicodeDecodeError:
+        raise InputError("the teams file is not UTF-8 text; save it as 'CSV UTF-8'", source) from None
+    if not rows or not {"agent_id", "team"} <= set(header):
+        raise InputError("a teams file is a CSV with the columns agent_id and team, one agent a row", source, 1)
+    teams: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        row = {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
+        agent, team = row["agent_id"], row["team"]
+        if not agent or not team:
+            raise InputError("agent_id and team must both be filled in", source, line)
+        if teams.get(agent, team) != team:
+            raise InputError(f"agent {agent!r} is in two teams: {teams[agent]!r} and {team!r}", source, line)
+        teams[agent] = team
+    return teams

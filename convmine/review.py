@@ -1,0 +1,337 @@
+"""Reviewers' corrections: mark a tag wrong, confirm it, or add a missed one; turn them into training data.
+
+The loop: :func:`write_review_csv` exports tags (and untagged customer turns) with an empty
+``verdict`` column → a reviewer fills in ``confirm``, ``reject`` or ``add`` (in Excel or any
+editor) → :func:`import_reviews` stores the verdicts with who and when → the store applies them
+to every profile and report → :func:`write_training` writes the reviewed turns as labelled JSONL
+(the spec's format) for ``convmine train``.
+
+How a verdict applies (``ProfileStore.observations`` and so ``profile`` and reports): the latest
+verdict of a (call, turn, label) holds. ``reject`` hides the tagger's tag; ``confirm`` makes it a
+``review`` tag of confidence 1 (its value replaced where the review gives one); ``add`` does the
+same, or adds the tag when the tagger missed it, with the whole turn as its evidence. A ``confirm``
+with an empty label records a turn checked with nothing to tag (a negative training example).
+Verdicts are kept by turn and label, so they survive re-tagging the call.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, get_args
+
+from convmine.errors import InputError, TaxonomyError
+from convmine.export import write_csv, write_jsonl
+from convmine.profile import as_utc
+
+if TYPE_CHECKING:
+    from convmine.store import LabelFilter, ProfileStore
+
+Verdict = Literal["confirm", "reject", "add"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+#: Preceding turns given as a training row's ``context``: what the pipeline shows a tagger by default.
+CONTEXT_TURNS = 4
+REVIEW_COLUMNS = [
+    "call_id", "customer_id", "agent_id", "observed_at", "utterance_index", "start", "text",
+    "label", "name", "value", "confidence", "source", "current_verdict", "verdict", "reviewer", "note",
+]  # fmt: skip
+_REQUIRED_COLUMNS = ("call_id", "utterance_index", "label", "verdict")
+_ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One reviewer's verdict on a label of one customer turn; ``label`` is ``""`` for "nothing to tag"."""
+
+    call_id: str
+    utterance_index: int
+    label: str
+    verdict: Verdict
+    reviewer: str
+    reviewed_at: datetime
+    value: float | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
+        if not self.label and self.verdict != "confirm":
+            raise ValueError(f"a {self.verdict!r} verdict needs a label; only 'confirm' may leave it empty")
+        if not self.reviewer.strip():
+            raise ValueError("a review needs the reviewer's name")
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What :func:`import_reviews` read and stored; verdicts equal to the stored ones are not stored again."""
+
+    rows: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    stored: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.verdicts.total() - self.stored
+
+
+def matches(label: str, labels: LabelFilter) -> bool:
+    """Whether ``label`` passes a store label filter (a label ID or dotted prefix, or a list of IDs)."""
+    if labels is None:
+        return True
+    if isinstance(labels, str):
+        prefix = labels.rstrip(".")
+        return label == prefix or label.startswith(prefix + ".")
+    return label in labels
+
+
+# --- export for review ------------------------------------------------------------------------------
+
+
+def review_rows(
+    store: ProfileStore,
+    *,
+    customer_id: str | None = None,
+    agent_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    labels: LabelFilter = None,
+    tagged_only: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Rows to review, one per tag the tagger or a reviewer put on a customer turn, calls oldest first.
+
+    Tags come as the tagger saved them (rejected ones included, with their ``current_verdict``).
+    A customer turn with no tag passing ``labels`` gets one row with an empty label, where a reviewer
+    adds a missed label (``tagged_only=True`` leaves those rows out).
+    """
+    current: dict[str, dict[tuple[int, str], Review]] = defaultdict(dict)
+    for review in store.reviews():
+        current[review.call_id][review.utterance_index, review.label] = review
+    taxonomy = store.taxonomy
+    for record in store.calls(customer_id=customer_id, agent_id=agent_id, since=since, until=until):
+        stored = store.get_call(record.call_id)
+        if stored is None:  # deleted meanwhile
+            continue
+        verdicts = current.get(record.call_id, {})
+        base = {
+            "call_id": record.call_id,
+            "customer_id": record.customer_id,
+            "agent_id": record.agent_id,
+            "observed_at": record.observed_at.isoformat(),
+        }
+        tags_by_turn: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for tag in stored.tags:
+            if matches(tag.label, labels):
+                tags_by_turn[tag.evidence.utterance_index].append(
+                    {
+                        "label": tag.label,
+                        "value": tag.value,
+                        "confidence": tag.confidence,
+                        "source": tag.source,
+                    }
+                )
+        for (index, label), review in verdicts.items():  # labels a reviewer added
+            if label and matches(label, labels):
+                if all(row["label"] != label for row in tags_by_turn[index]):
+                    tags_by_turn[index].append({"label": label, "value": review.value, "source": "review"})
+        for utterance in stored.call.utterances:
+            if utterance.speaker != "customer":
+                continue
+            turn = {
+                **base,
+                "utterance_index": utterance.index,
+                "start": utterance.start,
+                "text": utterance.text,
+            }
+            found = sorted(tags_by_turn.get(utterance.index, []), key=lambda row: row["label"])
+            if not found and not tagged_only:
+                found = [{"label": ""}]
+            for row in found:
+                label = row["label"]
+                review = verdicts.get((utterance.index, label))
+                yield {
+                    **turn,
+                    **row,
+                    "name": taxonomy[label].name if label in taxonomy else "",
+                    "current_verdict": review.verdict if review else "",
+                }
+
+
+def write_review_csv(store: ProfileStore, out: IO[str], **scope: Any) -> int:
+    """Write :func:`review_rows` (same keyword filters) as CSV, safe to open in Excel; returns rows written."""
+    return write_csv(review_rows(store, **scope), out, REVIEW_COLUMNS)
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+
+def read_reviews(
+    path: str | Path, *, taxonomy: Any, reviewer: str | None = None, now: datetime | None = None
+) -> tuple[list[Review], int]:
+    """Read the verdicts of a review CSV: ``(reviews, rows read)``. Rows with an empty verdict are skipped.
+
+    The file is UTF-8 (with or without the BOM Excel writes) or, failing that, GB18030 (Excel's
+    "CSV" on Chinese Windows). ``reviewer`` names rows whose ``reviewer`` cell is empty; every
+    verdict is recorded as made at ``now`` (default: now).
+    """
+    source = str(path)
+    rows = _read_rows(Path(path))
+    if not rows:
+        raise InputError("the file is empty; export one with `convmine review export`", source)
+    missing = [column for column in _REQUIRED_COLUMNS if column not in rows[0]]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; export the file with `convmine review export` "
+            "and fill in its verdict column",
+            source,
+            1,
+        )
+    moment = as_utc(now or datetime.now(UTC))
+    reviews: list[Review] = []
+    for line, row in enumerate(rows[1:], start=2):
+        verdict = _cell(row, "verdict").lower()
+        if not verdict:
+            continue
+        reviews.append(_review(row, verdict, taxonomy, reviewer, moment, source, line))
+    return reviews, len(rows) - 1
+
+
+def import_reviews(
+    store: ProfileStore, path: str | Path, *, reviewer: str | None = None, now: datetime | None = None
+) -> ImportSummary:
+    """Read a review CSV and store its verdicts in one transaction (all or none)."""
+    reviews, n_rows = read_reviews(path, taxonomy=store.taxonomy, reviewer=reviewer, now=now)
+    stored = store.add_reviews(reviews)
+    return ImportSummary(n_rows, Counter(review.verdict for review in reviews), stored)
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the review file: {exc.strerror}", str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InputError(
+                "the file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'", str(path)
+            ) from None
+    reader = csv.reader(text.splitlines())
+    table = list(reader)
+    if not table:
+        return []
+    header = [name.strip() for name in table[0]]
+    return [dict.fromkeys(header, "")] + [dict(zip(header, cells, strict=False)) for cells in table[1:]]
+
+
+def _cell(row: dict[str, str], column: str) -> str:
+    """A cell's text with the ``'`` that guarded it against formula injection taken off again."""
+    text = (row.get(column) or "").strip()
+    if text.startswith("'") and text[1:].startswith(_ESCAPED_START):
+        return text[1:]
+    return text
+
+
+def _review(
+    row: dict[str, str],
+    verdict: str,
+    taxonomy: Any,
+    reviewer: str | None,
+    now: datetime,
+    source: str,
+    line: int,
+) -> Review:
+    if verdict not in VERDICTS:
+        raise InputError(
+            f"verdict {verdict!r} is not one of {', '.join(VERDICTS)} (or empty to skip)", source, line
+        )
+    call_id = _cell(row, "call_id")
+    if not call_id:
+        raise InputError("call_id is empty", source, line)
+    try:
+        index = int(_cell(row, "utterance_index"))
+    except ValueError:
+        raise InputError(
+            f"utterance_index must be a whole number, got {row.get('utterance_index')!r}", source, line
+        ) from None
+    label, value = _cell(row, "label"), None
+    if label:
+        try:
+            label, value = taxonomy.parse_label(label)
+        except TaxonomyError as exc:
+            raise InputError(str(exc), source, line) from None
+    number = _cell(row, "value")
+    if number and value is None and label and taxonomy[label].value_type is not None:
+        try:
+            value = float(number)
+        except ValueError:
+            raise InputError(f"value must be a number, got {number!r}", source, line) from None
+    name = _cell(row, "reviewer") or (reviewer or "")
+    if not name:
+        raise InputError("no reviewer: fill in the reviewer column or pass --reviewer NAME", source, line)
+    try:
+        return Review(call_id, index, label, verdict, name, now, value, _cell(row, "note"))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InputError(str(exc), source, line) from None
+
+
+# --- training data ----------------------------------------------------------------------------------
+
+
+def training_rows(
+    store: ProfileStore,
+    *,
+    customer_id: str | None = None,
+    agent_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    context_turns: int = CONTEXT_TURNS,
+) -> Iterator[dict[str, Any]]:
+    """Every reviewed customer turn as a labelled row: ``{"id", "family", "text", "labels", "context"}``.
+
+    ``labels`` are the turn's tags as reviewed (rejected ones gone, added ones in, unreviewed tags of
+    the same turn kept), in taxonomy order, a value written ``label=value``; an empty list is a turn
+    checked with nothing to tag. ``id`` is ``CALL#turn`` and ``family`` the call, so a corpus split
+    keeps one call's turns together. Calls oldest first, turns in order.
+    """
+    reviewed: dict[str, set[int]] = defaultdict(set)
+    for review in store.reviews():
+        reviewed[review.call_id].add(review.utterance_index)
+    scope = {"customer_id": customer_id, "agent_id": agent_id, "since": since, "until": until}
+    labels: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for obs in store.observations(**scope):
+        if obs.call_id in reviewed:
+            tag = obs.tag
+            text = tag.label if tag.value is None else f"{tag.label}={tag.value:g}"
+            labels[obs.call_id, tag.evidence.utterance_index].add(text)
+    order = {label_id: i for i, label_id in enumerate(store.taxonomy.label_ids)}
+    for record in store.calls(**scope):
+        turns = reviewed.get(record.call_id)
+        stored = store.get_call(record.call_id) if turns else None
+        if stored is None:
+            continue
+        utterances = sorted(stored.call.utterances, key=lambda u: u.index)
+        for position, utterance in enumerate(utterances):
+            if utterance.index not in turns:
+                continue
+            found = labels.get((record.call_id, utterance.index), set())
+            yield {
+                "id": f"{record.call_id}#{utterance.index:02d}",
+                "family": record.call_id,
+                "text": utterance.text,
+                "labels": sorted(
+                    found, key=lambda text: (order.get(text.split("=", 1)[0], len(order)), text)
+                ),
+                "context": [u.text for u in utterances[max(0, position - context_turns) : position]],
+            }
+
+
+def write_training(store: ProfileStore, out: IO[str], **scope: Any) -> int:
+    """Write :func:`training_rows` (same keyword arguments) as JSON Lines; returns rows written."""
+    return write_jsonl(training_rows(store, **scope), out)

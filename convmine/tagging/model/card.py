@@ -1,0 +1,55 @@
+"""The model card: a README.md in the model directory with what the model is and how well it does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convmine.tagging.model.storage import ModelConfig
+
+_SPLIT_NAMES = {
+    "dev": "dev (thresholds tuned here)",
+    "test_torch": "test, PyTorch fp32",
+    "test": "test, ONNX int8 (inference path)",
+}
+
+
+def write_card(directory: Path, config: ModelConfig) -> Path:
+    training = config.scores.get("training", {})
+    rows = [
+        f"| {_SPLIT_NAMES.get(name, name)} | {s['items']} | {s['micro_f1']:.3f} | {s['macro_f1']:.3f} "
+        f"| {s['false_tag_rate']:.3f} |"
+        for name, s in config.scores.items()
+        if name != "training"
+    ]
+    lines = [
+        f"# convmine taxonomy tagger `{config.name}@{config.version}`",
+        "",
+        "Tags customer turns of Chinese bank call-centre conversations with the labels of the taxonomy "
+        f"`{config.taxonomy.get('name')}` {config.taxonomy.get('version')} (hash `{config.taxonomy.get('hash')}`). "
+        "Each turn is read together with the preceding turn (usually the agent's question).",
+        "",
+        "## Model",
+        f"- base encoder: `{config.base}`, {training.get('layers', '?')} layers, "
+        f"{training.get('vocabulary', '?')} vocabulary pieces",
+        f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
+        "the others multi-label (sigmoid); per-label thresholds tuned on dev",
+        f"- trained on {training.get('train_rows', '?')} turns, best dev epoch {training.get('best_epoch', '?')} "
+        f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
+        "",
+        "## Scores",
+        "| data | turns | micro-F1 | macro-F1 | false-tag rate (no-label turns) |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Use and limits",
+        "- Load with `convmine.load(PATH)`; `model.onnx` runs on ONNX Runtime (`pip install 'convmine[onnx]'`).",
+        "- Trained on the project's own written corpus: expect lower scores on real ASR output; check on "
+        "your own labelled calls with `convmine evaluate --model PATH`.",
+        "- Refuses to load with a taxonomy other than the one it was trained for.",
+        "",
+    ]
+    path = directory / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

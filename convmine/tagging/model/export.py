@@ -1,0 +1,52 @@
+"""Export the network to ONNX and quantise it to int8 (dynamic quantisation, ONNX Runtime)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+
+from convmine.extras import require
+from convmine.tagging.model.network import ScoringNetwork, TaggerNetwork
+from convmine.tagging.model.runtime import INPUT_NAMES
+
+OPSET = 17
+
+
+def export_onnx(network: TaggerNetwork, path: Path) -> Path:
+    """Write the fp32 graph (inputs: token arrays with dynamic batch and length; output: probabilities)."""
+    require("onnx", "train", "ONNX export")
+    scoring = ScoringNetwork(network).eval()
+    sample = (
+        torch.full((2, 8), 5, dtype=torch.long),
+        torch.ones((2, 8), dtype=torch.long),
+        torch.zeros((2, 8), dtype=torch.long),
+    )
+    axes = {name: {0: "batch", 1: "tokens"} for name in INPUT_NAMES} | {"probabilities": {0: "batch"}}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(
+            scoring,
+            sample,
+            str(path),
+            input_names=list(INPUT_NAMES),
+            output_names=["probabilities"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return path
+
+
+def quantize_int8(source: Path, target: Path) -> Path:
+    """Dynamic int8 quantisation of the MatMul weights and the embedding tables (Gather)."""
+    quantization = require("onnxruntime.quantization", "onnx", "int8 quantisation")
+    quantization.quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=quantization.QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gather"],
+        per_channel=False,
+    )
+    return target

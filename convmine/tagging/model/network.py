@@ -1,0 +1,104 @@
+"""The tagger network (torch): a shared encoder, mean pooling, and one linear layer of logits.
+
+``probabilities`` applies a sigmoid to labels of ``multi`` dimensions and a softmax with a "none"
+logit to each ``single`` dimension; :class:`ScoringNetwork` wraps both for ONNX export, so the exported
+graph outputs one probability per label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from convmine.tagging.model.labels import LabelSpace
+
+_NO_POOLER = {"bert", "roberta", "xlm-roberta"}
+
+
+def load_encoder(directory: Path, *, layers: int | None = None) -> nn.Module:
+    """A ``transformers`` encoder from a local directory, optionally cut to its first ``layers`` layers."""
+    from transformers import AutoConfig, AutoModel
+
+    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    if layers is not None:
+        config.num_hidden_layers = min(layers, config.num_hidden_layers)
+    extra: dict[str, Any] = {"add_pooling_layer": False} if config.model_type in _NO_POOLER else {}
+    return AutoModel.from_pretrained(
+        directory, config=config, local_files_only=True, attn_implementation="eager", **extra
+    )
+
+
+def encoder_from_config(config: dict[str, Any]) -> nn.Module:
+    """An encoder with random weights shaped by a saved ``transformers`` config dictionary."""
+    from transformers import AutoConfig, AutoModel
+
+    settings = dict(config)
+    model_type = settings.pop("model_type")
+    built = AutoConfig.for_model(model_type, **settings)
+    extra: dict[str, Any] = {"add_pooling_layer": False} if model_type in _NO_POOLER else {}
+    return AutoModel.from_config(built, attn_implementation="eager", **extra)
+
+
+class TaggerNetwork(nn.Module):
+    """Encoder → masked mean of the last hidden states → dropout → logits."""
+
+    def __init__(self, encoder: nn.Module, space: LabelSpace, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.space = space
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, space.n_logits)
+        n = len(space.labels)
+        for g, group in enumerate(space.groups):
+            self.register_buffer(f"group_{g}", torch.tensor(group, dtype=torch.long), persistent=False)
+        self._n_labels = n
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> torch.Tensor:
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        n = self._n_labels
+        probs = torch.sigmoid(logits[:, :n])
+        for g in range(len(self.space.groups)):
+            columns: torch.Tensor = getattr(self, f"group_{g}")
+            choice = torch.cat([logits[:, n + g : n + g + 1], logits.index_select(1, columns)], dim=1)
+            probs = probs.index_copy(1, columns, torch.softmax(choice, dim=1)[:, 1:])
+        return probs
+
+    def loss(self, logits: torch.Tensor, multi: torch.Tensor, single: torch.Tensor) -> torch.Tensor:
+        """Per row: binary cross-entropy summed over ``multi`` labels plus cross-entropy of each single group."""
+        n = self._n_labels
+        grouped = sorted(self.space.grouped)
+        free = torch.ones(n, dtype=torch.bool, device=logits.device)
+        free[grouped] = False
+        total = nn.functional.binary_cross_entropy_with_logits(
+            logits[:, :n][:, free], multi[:, free], reduction="sum"
+        ) / len(logits)
+        for g in range(len(self.space.groups)):
+            columns: torch.Tensor = getattr(self, f"group_{g}")
+            choice = torch.cat([logits[:, n + g : n + g + 1], logits.index_select(1, columns)], dim=1)
+            total = total + nn.functional.cross_entropy(choice, single[:, g])
+        return total
+
+
+class ScoringNetwork(nn.Module):
+    """``TaggerNetwork`` with probabilities as output: what is exported to ONNX."""
+
+    def __init__(self, network: TaggerNetwork):
+        super().__init__()
+        self.network = network
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> torch.Tensor:
+        return self.network.probabilities(self.network(input_ids, attention_mask, token_type_ids))

