@@ -62,6 +62,11 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+class MaskChoice(StrEnum):
+    default = "default"
+    full = "full"
+
+
 @app.callback()
 def _main() -> None:
     """convmine: transcripts in, evidenced taxonomy tags and customer profiles out."""
@@ -81,6 +86,9 @@ def tag(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
     ] = 64,
+    mask: Annotated[
+        MaskChoice, typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all.")
+    ] = MaskChoice.default,
 ) -> None:
     """Tag every customer turn of the given calls and store the tags in the profile store."""
     from convmine.batch import tag_paths
@@ -88,7 +96,7 @@ def tag(
     from convmine.store import open_store
 
     with _errors():
-        pipeline = convmine.load(model, taxonomy=taxonomy)
+        pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask.value)
         with (
             open_store(db, taxonomy=pipeline.taxonomy) as store,
             Progress(

@@ -24,11 +24,12 @@ def load(
     name: str | Path = "default",
     *,
     taxonomy: Taxonomy | str | Path | None = None,
-    mask_style: MaskStyle | None = None,
+    mask_style: MaskStyle | str | None = None,
 ) -> Pipeline:
     """Load a tagging pipeline: a registered tagger (``"default"``, ``"rules"``) or a saved model directory.
 
-    ``taxonomy`` is a :class:`Taxonomy`, or the path of a taxonomy file (e.g. a bank's extension).
+    ``taxonomy`` is a :class:`Taxonomy`, or the path of a taxonomy file (e.g. a bank's extension);
+    ``mask_style`` a :class:`MaskStyle`, ``"default"`` or ``"full"`` (mask every digit of a personal number).
     """
     from convmine.tagging.registry import create
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,9 +100,11 @@ def review_rows(
     until: datetime | None = None,
     labels: LabelFilter = None,
     tagged_only: bool = False,
+    call_ids: Collection[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows to review, one per tag the tagger or a reviewer put on a customer turn, calls oldest first.
 
+    The calls are those the filters select (and, if given, whose ID is in ``call_ids``).
     Tags come as the tagger saved them (rejected ones included, with their ``current_verdict``).
     A customer turn with no tag passing ``labels`` gets one row with an empty label, where a reviewer
     adds a missed label (``tagged_only=True`` leaves those rows out).
@@ -112,6 +114,8 @@ def review_rows(
         current[review.call_id][review.utterance_index, review.label] = review
     taxonomy = store.taxonomy
     for record in store.calls(customer_id=customer_id, agent_id=agent_id, since=since, until=until):
+        if call_ids is not None and record.call_id not in call_ids:
+            continue
         stored = store.get_call(record.call_id)
         if stored is None:  # deleted meanwhile
             continue

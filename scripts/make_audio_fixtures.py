@@ -174,7 +174,9 @@ def encode(samples: np.ndarray, fixture: Fixture, path: Path) -> None:
     if fixture.bit_rate:
         stream.bit_rate = fixture.bit_rate
     resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=stream.rate)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, np.float32), format="fltp", layout=layout)
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(samples, np.float32), format="fltp", layout=layout
+    )
     frame.sample_rate = TTS_RATE
     frame.time_base = Fraction(1, TTS_RATE)
     frame.pts = 0
@@ -209,7 +211,9 @@ def main(out: Path) -> None:
             "duration": round(samples.shape[1] / TTS_RATE, 2),
             "utterances": turns,
         }
-        print(f"{fixture.file}: {samples.shape[1] / TTS_RATE:.1f} s, {(out / fixture.file).stat().st_size} bytes")
+        print(
+            f"{fixture.file}: {samples.shape[1] / TTS_RATE:.1f} s, {(out / fixture.file).stat().st_size} bytes"
+        )
     (out / "references.json").write_text(json.dumps(references, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
 

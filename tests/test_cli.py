@@ -196,3 +196,10 @@ def test_every_command_has_help_text():
         assert command.help or command.short_help, path
         result = run(*path, "--help")
         assert result.exit_code == 0 and "Usage" in result.output, path
+
+
+def test_mask_full_masks_every_digit_of_personal_numbers(tmp_path):
+    db = tmp_path / "full.db"
+    assert run("tag", str(EXAMPLES / "json"), "--db", str(db), "--mask", "full").exit_code == 0
+    texts = "\n".join(dump(db))
+    assert "**** **** **** **** ***" in texts and "6217" not in texts

@@ -369,6 +369,7 @@ def test_committed_calls_are_read_by_the_json_call_reader(tmp_path):
 
 
 def test_every_label_has_40_distinct_utterances(report):
+    # check() reads every split with the taxonomy and raises on a label it lacks, so all labels exist.
     assert set(report.label_counts) == set(load_taxonomy().label_ids)
     short = {label: report.distinct(label) for label in report.label_counts if report.distinct(label) < 40}
     assert not short

@@ -14,11 +14,10 @@ text per clip. New engines plug in with :func:`register_recognizer`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-
-import re
 
 import numpy as np
 
@@ -86,7 +85,7 @@ class WhisperRecognizer:
         *,
         vocabulary: Vocabulary | None = None,
         threads: int = 0,
-        beam_size: int = 5,
+        beam_size: int = 1,
         compute_type: str = "int8",
     ):
         faster_whisper = require("faster_whisper", "asr", "the whisper backend")
@@ -123,7 +122,7 @@ class WhisperRecognizer:
             audio = np.concatenate(pieces).astype(np.float32)
             limit = int(len(audio) / RATE * TOKENS_PER_SECOND) + 8
             segments, _ = self.model.transcribe(
-                audio, word_timestamps=True, max_new_tokens=limit, **self.options()
+                audio, word_timestamps=True, without_timestamps=True, max_new_tokens=limit, **self.options()
             )
             bounds = [(start, start + len(piece) / RATE) for _, start, piece in window]
             for segment in segments:

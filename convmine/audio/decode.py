@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convmine.errors import InputError
+from convmine.audio.errors import BadAudioError
 from convmine.extras import require
 
 TARGET_RATE = 16000
@@ -27,14 +27,9 @@ MAX_CLIPPED = 0.01
 SILENCE_PEAK = 0.003
 #: A file whose header promises this much more audio than it holds is truncated.
 TRUNCATION_TOLERANCE = 0.9
-
-
-class BadAudioError(InputError):
-    """A recording that cannot be transcribed; ``kind`` names the case (``"zero-byte"``, ``"clipped"`` …)."""
-
-    def __init__(self, kind: str, message: str, source: str | None = None):
-        self.kind = kind
-        super().__init__(f"{kind}: {message}", source)
+#: A file this small that starts like an audio file but cannot be opened is a bare header.
+HEADER_ONLY_BYTES = 1024
+AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3\x03", b"ID3\x04", b"FORM")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +65,7 @@ class LevelStats:
         return self.clipped / self.samples if self.samples else 0.0
 
 
-def _av():  # noqa: ANN202 - the av module
+def _av():
     return require("av", "asr", "decoding audio")
 
 
@@ -80,9 +75,14 @@ def probe(path: Path, *, max_duration: float) -> AudioInfo:
     source = str(path)
     if path.stat().st_size == 0:
         raise BadAudioError("zero-byte", "the file is empty (0 bytes); re-export the recording", source)
+    _check_wav_length(path)
     try:
         container = av.open(source)
     except av.error.FFmpegError as exc:
+        if path.stat().st_size <= HEADER_ONLY_BYTES and path.read_bytes()[:4] in AUDIO_MAGIC:
+            raise BadAudioError(
+                "header-only", "the file holds an audio header but no audio; re-export the recording", source
+            ) from None
         raise BadAudioError(
             "not-audio",
             f"not a readable audio file ({exc.strerror or exc}); check that it is a recording and not "
@@ -121,11 +121,41 @@ def probe(path: Path, *, max_duration: float) -> AudioInfo:
         if duration is not None and duration > max_duration:
             raise BadAudioError(
                 "too-long",
-                f"it lasts {duration / 3600:.1f} h, over the {max_duration / 3600:.1f} h limit; split it "
-                "or raise the limit (max_duration / --max-hours)",
+                f"it lasts {_clock(duration)}, over the {_clock(max_duration)} limit; split it "
+                "or raise the limit (max_hours= / --max-hours)",
                 source,
             )
         return AudioInfo(path, codec.name, rate, channels, duration)
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def _check_wav_length(path: Path) -> None:
+    """A WAV file whose ``data`` chunk promises more bytes than the file holds was cut short."""
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    position = 12
+    while position + 8 <= len(head):
+        chunk, size = (
+            head[position : position + 4],
+            int.from_bytes(head[position + 4 : position + 8], "little"),
+        )
+        if chunk == b"data":
+            available = path.stat().st_size - position - 8
+            if 0 < size < 0xFFFFFFFF and available < TRUNCATION_TOLERANCE * size:
+                raise BadAudioError(
+                    "truncated",
+                    f"the header promises {size} bytes of audio but the file holds {max(available, 0)}; "
+                    "the copy is incomplete: copy or export it again",
+                    str(path),
+                )
+            return
+        position += 8 + size + (size & 1)
 
 
 def decode_blocks(
@@ -164,7 +194,9 @@ def decode_blocks(
                     yield block
         except av.error.FFmpegError as exc:
             raise BadAudioError(
-                "corrupt", f"decoding failed ({exc.strerror or exc}); the file is damaged or truncated", source
+                "corrupt",
+                f"decoding failed ({exc.strerror or exc}); the file is damaged or truncated",
+                source,
             ) from None
     if pending:
         block = np.concatenate(pending, axis=1)
@@ -184,7 +216,7 @@ def decode_blocks(
         )
 
 
-def _frames(container, stream, resampler) -> Iterator[np.ndarray]:  # noqa: ANN001
+def _frames(container, stream, resampler) -> Iterator[np.ndarray]:
     """Decoded, resampled frames as ``(channels, n)`` float32 arrays, the resampler flushed at the end."""
     for frame in container.decode(stream):
         frame.pts = None

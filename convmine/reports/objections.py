@@ -57,20 +57,29 @@ class ObjectionReport:
         agent = Column("agent_id", "agent 坐席")
         tables = [
             label_table("objections_by_label", "Objection rates by type", self.by_label, self.taxonomy),
-            group_table("objections_by_agent", "Objection rates by agent", agent, self.by_agent, self.series, team=True),
+            group_table(
+                "objections_by_agent",
+                "Objection rates by agent",
+                agent,
+                self.by_agent,
+                self.series,
+                team=True,
+            ),
         ]
         if self.by_team:
             team = Column("team", "team 团队")
-            tables.append(group_table("objections_by_team", "Objection rates by team", team, self.by_team, self.series))
+            tables.append(
+                group_table("objections_by_team", "Objection rates by team", team, self.by_team, self.series)
+            )
         period = Column("period", f"{self.meta.period} 时间")
         tables += [
             group_table("objections_over_time", "Objection rates over time", period, self.over_time, self.series),
-            outcome_table(self.outcomes + [self.outcome_total]),
+            outcome_table([*self.outcomes, self.outcome_total]),
             quotes_table(
                 "objection_quotes", "Strongest evidence per objection type",
                 (quote for quotes in self.quotes.values() for quote in quotes), self.taxonomy,
             ),
-            calls_table(self.calls.rows, "objections 异议", outcome=True),
+            calls_table(self.calls.rows, "objections 异议", self.taxonomy, outcome=True),
         ]  # fmt: skip
         return tables
 
@@ -95,11 +104,16 @@ def series_of(taxonomy: Taxonomy) -> tuple[Series, ...]:
     dimensions = {label.dimension: label.dimension_name for label in q.labels_under(taxonomy, CATEGORY)}
     return (
         Series("any", "any objection 任一异议", CATEGORY),
-        *(Series(dim.rsplit(".", 1)[1], f"{dim.rsplit('.', 1)[1]} {name}", dim) for dim, name in dimensions.items()),
+        *(
+            Series(dim.rsplit(".", 1)[1], f"{dim.rsplit('.', 1)[1]} {name}", dim)
+            for dim, name in dimensions.items()
+        ),
     )
 
 
-def build_objections(store: ProfileStore, scope: Scope | None = None, *, now: datetime | None = None) -> ObjectionReport:
+def build_objections(
+    store: ProfileStore, scope: Scope | None = None, *, now: datetime | None = None
+) -> ObjectionReport:
     """Count objections in the calls in ``scope`` (default: every call) from the store."""
     scope = scope or Scope()
     data = q.load(store, scope)
@@ -135,7 +149,13 @@ def build_objections(store: ProfileStore, scope: Scope | None = None, *, now: da
     agents = [
         AgentDetail(
             stat,
-            [s for s in q.label_stats(data, labels, [r for r in data.records if (r.agent_id or "") == stat.key]) if s.calls],
+            [
+                s
+                for s in q.label_stats(
+                    data, labels, [r for r in data.records if (r.agent_id or "") == stat.key]
+                )
+                if s.calls
+            ],
             {o: per_agent[stat.key][o] for o in OUTCOMES},
         )
         for stat in agent_stats
@@ -149,7 +169,7 @@ def build_objections(store: ProfileStore, scope: Scope | None = None, *, now: da
         by_team=q.by_team(data, series),
         over_time=time_stats,
         outcomes=outcomes,
-        quotes=q.top_quotes(data.observations(CATEGORY)),
+        quotes=q.top_quotes(data, CATEGORY),
         agents=agents,
         calls=q.calls_view(data, CATEGORY, per_call),
         taxonomy=taxonomy,

@@ -72,7 +72,9 @@ def objection_outcomes(call: Call, tags: Iterable[Tag], prefix: str = "objection
     for tag in tags:
         if matches(tag.label, prefix):
             last[tag.label] = max(last.get(tag.label, -1), tag.evidence.utterance_index)
-    return {label: outcome_after(call, tags, turn) for label, turn in sorted(last.items(), key=lambda kv: kv[1])}
+    return {
+        label: outcome_after(call, tags, turn) for label, turn in sorted(last.items(), key=lambda kv: kv[1])
+    }
 
 
 def call_outcome(outcomes: dict[str, Outcome]) -> Outcome | None:

@@ -42,18 +42,27 @@ class Scope:
     period: Period | None = None
 
     def __post_init__(self) -> None:
+        if self.team is not None and not self.teams:
+            raise ConvmineError("a team filter needs the agents' teams: pass --teams teams.csv (agent_id,team)")
         if self.team is not None and self.team not in set(self.teams.values()):
-            known = ", ".join(sorted(set(self.teams.values()))) or "none: pass a teams file"
+            known = ", ".join(sorted(set(self.teams.values())))
             raise ConvmineError(f"unknown team {self.team!r}; the teams file names {known}")
         if self.since and self.until and self.since >= self.until:
-            raise ConvmineError(f"since ({self.since:%Y-%m-%d}) must come before until ({self.until:%Y-%m-%d})")
+            raise ConvmineError(
+                f"since ({self.since:%Y-%m-%d}) must come before until ({self.until:%Y-%m-%d})"
+            )
 
     def team_of(self, agent_id: str | None) -> str:
         return self.teams.get(agent_id or "", NO_TEAM)
 
     def store_filter(self) -> dict[str, object]:
         """The keyword filters :meth:`ProfileStore.calls` and ``observations`` take."""
-        return {"customer_id": self.customer_id, "agent_id": self.agent_id, "since": self.since, "until": self.until}
+        return {
+            "customer_id": self.customer_id,
+            "agent_id": self.agent_id,
+            "since": self.since,
+            "until": self.until,
+        }
 
     def includes(self, record: CallRecord) -> bool:
         """Whether a call the store returned for :meth:`store_filter` is in scope (the team filter)."""
@@ -64,7 +73,9 @@ class Scope:
         parts = []
         if self.since or self.until:
             start = self.local(self.since).date().isoformat() if self.since else "…"
-            end = (self.local(self.until) - timedelta(microseconds=1)).date().isoformat() if self.until else "…"
+            end = (
+                (self.local(self.until) - timedelta(microseconds=1)).date().isoformat() if self.until else "…"
+            )
             parts.append(f"calls {start} – {end}")
         else:
             parts.append("all calls")
@@ -129,6 +140,28 @@ def _next_bucket(start: date, period: Period) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def parse_offset(text: str) -> timezone:
+    """``"+08:00"``, ``"-05:30"`` or ``"Z"`` as a fixed UTC offset."""
+    if text.strip().upper() in ("Z", "UTC", "+00:00"):
+        return timezone.utc
+    try:
+        moment = datetime.fromisoformat(f"2000-01-01T00:00:00{text.strip()}")
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConvmineError(f"a UTC offset looks like +08:00 or -05:30, got {text!r}")
+    return timezone(moment.utcoffset() or timedelta(0), f"UTC{text.strip()}")
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """A day (``2026-06-01``: its midnight) or an ISO datetime; without an offset it is in ``tz``."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConvmineError(f"a date looks like 2026-06-01 or 2026-06-01T09:30, got {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
 def read_teams(path: str | Path) -> dict[str, str]:
     """Read an agent → team mapping: a CSV file with ``agent_id`` and ``team`` columns (UTF-8)."""
     source = str(path)
@@ -141,7 +174,9 @@ def read_teams(path: str | Path) -> dict[str, str]:
     except UnicodeDecodeError:
         raise InputError("the teams file is not UTF-8 text; save it as 'CSV UTF-8'", source) from None
     if not rows or not {"agent_id", "team"} <= set(header):
-        raise InputError("a teams file is a CSV with the columns agent_id and team, one agent a row", source, 1)
+        raise InputError(
+            "a teams file is a CSV with the columns agent_id and team, one agent a row", source, 1
+        )
     teams: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         row = {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}

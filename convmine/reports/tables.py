@@ -36,12 +36,21 @@ def label_table(name: str, title: str, stats: Sequence[LabelStat], taxonomy: Tax
 
 
 def group_table(
-    name: str, title: str, key: Column, stats: Sequence[GroupStat], series: Sequence[Series], *, team: bool = False
+    name: str,
+    title: str,
+    key: Column,
+    stats: Sequence[GroupStat],
+    series: Sequence[Series],
+    *,
+    team: bool = False,
 ) -> Table:
     """One row per group: its calls and, per series, calls with it and their share."""
     columns = [key, *([Column("team", "team 团队")] if team else []), Column("calls", "calls", "int")]
     for s in series:
-        columns += [Column(f"{s.key}_calls", f"{s.name}: calls", "int"), Column(f"{s.key}_rate", f"{s.name}: share", "pct")]
+        columns += [
+            Column(f"{s.key}_calls", f"{s.name}: calls", "int"),
+            Column(f"{s.key}_rate", f"{s.name}: share", "pct"),
+        ]
     rows = []
     for stat in stats:
         row: dict[str, object] = {key.key: stat.key, "team": stat.team, "calls": stat.calls}
@@ -56,7 +65,8 @@ def quotes_table(name: str, title: str, quotes: Iterable[Quote], taxonomy: Taxon
     columns = (
         Column("label", "label"),
         Column("name", "name 名称"),
-        Column("quote", "quote 原话"),
+        Column("quote", "evidence 证据"),
+        Column("turn", "whole turn 原话"),
         Column("call_id", "call", "call"),
         Column("customer_id", "customer"),
         Column("agent_id", "agent"),
@@ -70,6 +80,7 @@ def quotes_table(name: str, title: str, quotes: Iterable[Quote], taxonomy: Taxon
             "label": q.label,
             "name": taxonomy[q.label].name if q.label in taxonomy else "",
             "quote": q.quote,
+            "turn": q.turn,
             "call_id": q.call_id,
             "customer_id": q.customer_id,
             "agent_id": q.agent_id,
@@ -84,7 +95,10 @@ def quotes_table(name: str, title: str, quotes: Iterable[Quote], taxonomy: Taxon
     return Table(name, title, columns, rows)
 
 
-def calls_table(rows: Sequence[CallRow], labels_title: str, *, outcome: bool = False) -> Table:
+def calls_table(
+    rows: Sequence[CallRow], labels_title: str, taxonomy: Taxonomy, *, outcome: bool = False
+) -> Table:
+    """The calls table; its labels column names the labels (in Chinese), the quotes tables give IDs."""
     columns = [
         Column("call_id", "call", "call"),
         Column("observed_at", "time", "datetime"),
@@ -104,7 +118,7 @@ def calls_table(rows: Sequence[CallRow], labels_title: str, *, outcome: bool = F
             "agent_id": r.agent_id,
             "team": r.team,
             "turns": r.turns,
-            "labels": list(r.labels),
+            "labels": [taxonomy[label].name if label in taxonomy else label for label in r.labels],
             "outcome": r.outcome,
         }
         for r in rows

@@ -5,7 +5,7 @@ editing the taxonomy file or an extension of it. For each label:
 
 * ``keywords`` are literal phrases. Keywords of one or two characters must be whole words by
   jieba's segmentation ("黄金" fires in "买点黄金", not in "黄金周"). A keyword that lies inside a
-  longer hit of another label is dropped ("理财经理" hides "理财", "不用排队" hides "排队").
+  longer keyword of another label is dropped ("理财经理" hides "理财", "不用排队" hides "排队").
 * ``patterns`` are regular expressions; the match is the evidence span, so keep them tight.
 * ``exclude`` is a regular expression that vetoes the label in the clause where it matches.
 * ``context_patterns`` read the turn before the customer's (usually the agent's question).
@@ -117,13 +117,15 @@ class RuleTagger:
                 text = prepare(keyword.strip())
                 if text and rule not in self._keywords.setdefault(text, []):
                     self._keywords[text].append(rule)
-        self._lengths = sorted({len(k) for k in self._keywords}, reverse=True)
+        lengths: dict[str, set[int]] = {}
+        for keyword in self._keywords:
+            lengths.setdefault(keyword[0], set()).add(len(keyword))
+        self._lengths = {char: sorted(sizes, reverse=True) for char, sizes in lengths.items()}
         self._with_patterns = [rule for rule in self._rules if rule.patterns is not None]
         self._with_context = [rule for rule in self._rules if rule.contexts]
         self._single = {lab.dimension for lab in self.taxonomy if lab.cardinality == "single"}
-        digest = hashlib.sha256(repr([(r.label.id, r.label.keywords, r.label.patterns, r.label.exclude,
-                                       r.label.context_patterns) for r in self._rules]).encode()).hexdigest()
-        self.version = f"{RULES_VERSION}+{self.taxonomy.hash}.{digest[:8]}"
+        #: The rules' version, the taxonomy's hash and a digest of the vocabulary the rules were built from.
+        self.version = f"{RULES_VERSION}+{self.taxonomy.hash}.{_vocabulary_digest(self.taxonomy)}"
 
     @cached_property
     def _segmenter(self) -> Segmenter:
@@ -138,8 +140,8 @@ class RuleTagger:
         if _FILLER_TURN.match(text) and not turn.context:
             return []
         found = cues.clauses(text)
-        hits = [hit for hit in _unshadowed(self._keyword_hits(text) + self._pattern_hits(text))
-                if self._accepted(hit, text, found)]
+        candidates = self._keyword_hits(text, found) + self._pattern_hits(text, found)
+        hits = _unshadowed([hit for hit in candidates if self._accepted(hit, text, found)])
         if turn.context:
             hits += self._context_hits(text, found, turn.context)
         hits = self._with_values(hits, text, found)
@@ -147,31 +149,42 @@ class RuleTagger:
 
     # --- finding candidate evidence -------------------------------------------------------------
 
-    def _keyword_hits(self, text: str) -> list[_Hit]:
+    def _keyword_hits(self, text: str, found: list[cues.Clause]) -> list[_Hit]:
         hits: list[_Hit] = []
-        spans: list[tuple[int, int]] | None = None
+        words: dict[int, list[tuple[int, int]]] = {}  # jieba's words, segmented once per clause
         size = len(text)
         for start in range(size):
-            for length in self._lengths:
-                if start + length > size:
-                    continue
-                rules = self._keywords.get(text[start : start + length])
+            for length in self._lengths.get(text[start], ()):
+                end = start + length
+                rules = self._keywords.get(text[start:end]) if end <= size else None
                 if rules is None:
                     continue
-                end = start + length
-                if length <= SHORT_KEYWORD:
-                    if spans is None:
-                        spans = self._segmenter.words(text)
-                    if not Segmenter.is_word_in(spans, start, end):
-                        continue
+                if length <= SHORT_KEYWORD and not self._is_word(text, found, words, start, end):
+                    continue
                 confidence = min(KEYWORD_CONFIDENCE + 0.05 * (length - 1), KEYWORD_CONFIDENCE_MAX)
                 hits.extend(_Hit(rule, start, end, confidence, keyword=True) for rule in rules)
         return hits
 
-    def _pattern_hits(self, text: str) -> list[_Hit]:
+    def _is_word(
+        self,
+        text: str,
+        found: list[cues.Clause],
+        words: dict[int, list[tuple[int, int]]],
+        start: int,
+        end: int,
+    ) -> bool:
+        clause = cues.clause_at(found, start)
+        if clause.start not in words:
+            words[clause.start] = self._segmenter.words(text, clause.start, clause.end)
+        return self._segmenter.is_word_in(text, words[clause.start], start, end)
+
+    def _pattern_hits(self, text: str, found: list[cues.Clause]) -> list[_Hit]:
+        asks = any(clause.question for clause in found)
+        states = not all(clause.question for clause in found)
         return [
             _Hit(rule, m.start(), m.end(), PATTERN_CONFIDENCE)
             for rule in self._with_patterns
+            if (asks if rule.mode is Mode.QUESTION else states if rule.mode is Mode.STATEMENT else True)
             for m in rule.patterns.finditer(text)  # type: ignore[union-attr]
             if m.end() > m.start()
         ]
@@ -187,11 +200,11 @@ class RuleTagger:
                 if not ctx.agent.search(previous):
                     continue
                 if rule.percent:
-                    rates = find_rates(text, expect_rate=True)
-                    if rates:
-                        hit = _Hit(rule, rates[0].start, rates[0].end, CONTEXT_CONFIDENCE["answer"])
-                        hit.value = rates[0].value
-                        hits.append(hit)
+                    rate = next(iter(find_rates(text, expect_rate=True)), None)
+                    if rate is not None:
+                        hits.append(
+                            _Hit(rule, rate.start, rate.end, CONTEXT_CONFIDENCE["answer"], value=rate.value)
+                        )
                 elif isinstance(ctx.answer, re.Pattern):
                     hits.extend(
                         hit
@@ -258,6 +271,11 @@ def prepare(text: str) -> str:
     return normalize(text).translate(_ASCII_LOWER)
 
 
+def _vocabulary_digest(taxonomy: Taxonomy) -> str:
+    vocabulary = [(lab.id, lab.keywords, lab.patterns, lab.exclude, lab.context_patterns) for lab in taxonomy]
+    return hashlib.sha256(repr(vocabulary).encode()).hexdigest()[:8]
+
+
 def _compile(label: Label, order: int) -> _LabelRule:
     def union(sources: tuple[str, ...]) -> re.Pattern[str] | None:
         return _regex(label, "|".join(f"(?:{s})" for s in sources)) if sources else None
@@ -283,7 +301,7 @@ def _context_rule(label: Label, entry: str) -> _ContextRule:
 
 def _regex(label: Label, source: str) -> re.Pattern[str]:
     try:
-        return re.compile(prepare(source), re.IGNORECASE)
+        return re.compile(normalize(source), re.IGNORECASE)
     except re.error as exc:
         raise TaxonomyError(
             f"label {label.id!r}: invalid regular expression {source!r} ({exc}); fix it in the taxonomy file"
@@ -295,13 +313,14 @@ def _excluded(rule: _LabelRule, text: str, clause: cues.Clause) -> bool:
 
 
 def _unshadowed(hits: list[_Hit]) -> list[_Hit]:
-    """Drop keyword hits that lie strictly inside a longer hit of another label."""
+    """Drop keyword hits that lie strictly inside a longer keyword hit of another label."""
     return [
         hit
         for hit in hits
         if not hit.keyword
         or not any(
-            other.rule is not hit.rule
+            other.keyword
+            and other.rule is not hit.rule
             and other.start <= hit.start
             and hit.end <= other.end
             and other.end - other.start > hit.end - hit.start

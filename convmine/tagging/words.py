@@ -19,20 +19,26 @@ SHORT_KEYWORD = 2  # keywords up to this many characters must respect word bound
 class Segmenter:
     """A private jieba tokenizer that knows the taxonomy's keywords (loaded once, quietly)."""
 
-    def __init__(self, words: Iterable[str]):
-        self._tokenizer = _tokenizer(tuple(sorted(set(words))))
+    def __init__(self, keywords: Iterable[str]):
+        self._keywords = frozenset(keywords)
+        self._tokenizer = _tokenizer(tuple(sorted(self._keywords)))
 
-    def words(self, text: str) -> list[tuple[int, int]]:
-        """The (start, end) span of every word of ``text``."""
-        return [(start, end) for _, start, end in self._tokenizer.tokenize(text, HMM=False)]
+    def words(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        """The (start, end) span, in ``text``, of every word of ``text[start:end]``."""
+        return [(start + a, start + b) for _, a, b in self._tokenizer.tokenize(text[start:end], HMM=False)]
 
-    @staticmethod
-    def is_word_in(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-        """Whether ``[start, end)`` is whole words, or the head or tail of a longer compound word."""
+    def is_word_in(self, text: str, spans: list[tuple[int, int]], start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is whole words, or part of a keyword or of a compound word.
+
+        A compound is a word whose rest, besides the keyword at its head or tail, has two or more
+        characters ("理财|产品", "定期|存款"); "黄金|周" and "保险|柜" are not compounds.
+        """
         if any(a == start for a, _ in spans) and any(b == end for _, b in spans):
             return True
         for word_start, word_end in spans:
             if word_start <= start and end <= word_end:
+                if text[word_start:word_end] in self._keywords:
+                    return True
                 if word_start == start:
                     return word_end - end >= 2
                 if word_end == end:

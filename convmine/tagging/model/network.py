@@ -7,35 +7,55 @@ graph outputs one probability per label.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from convmine.errors import ModelError
 from convmine.tagging.model.labels import LabelSpace
 
 _NO_POOLER = {"bert", "roberta", "xlm-roberta"}
+_PREFIXES = ("bert.", "roberta.", "model.", "encoder_model.")
 
 
 def load_encoder(directory: Path, *, layers: int | None = None) -> nn.Module:
-    """A ``transformers`` encoder from a local directory, optionally cut to its first ``layers`` layers."""
-    from transformers import AutoConfig, AutoModel
+    """A ``transformers`` encoder from a local directory, optionally cut to its first ``layers`` layers.
 
-    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    Weights are read from ``model.safetensors`` directly, so nothing is fetched and nothing is printed.
+    """
+    from safetensors.torch import load_file
+
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     if layers is not None:
-        config.num_hidden_layers = min(layers, config.num_hidden_layers)
-    extra: dict[str, Any] = {"add_pooling_layer": False} if config.model_type in _NO_POOLER else {}
-    return AutoModel.from_pretrained(
-        directory, config=config, local_files_only=True, attn_implementation="eager", **extra
-    )
+        config["num_hidden_layers"] = min(layers, config["num_hidden_layers"])
+    encoder = encoder_from_config(config)
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"{directory} has no model.safetensors; save the encoder with safetensors weights")
+    expected = set(encoder.state_dict())
+    state = {}
+    for name, tensor in load_file(str(weights)).items():
+        for prefix in ("", *_PREFIXES):  # checkpoints of task models keep the encoder under a prefix
+            key = name.removeprefix(prefix)
+            if name.startswith(prefix) and key in expected:
+                state[key] = tensor
+                break
+    missing = sorted(k for k in expected - set(state) if "position_ids" not in k)
+    if missing:
+        raise ModelError(f"{weights} lacks encoder weights such as {missing[:3]}; is it an encoder checkpoint?")
+    encoder.load_state_dict(state, strict=False)
+    return encoder
 
 
 def encoder_from_config(config: dict[str, Any]) -> nn.Module:
     """An encoder with random weights shaped by a saved ``transformers`` config dictionary."""
     from transformers import AutoConfig, AutoModel
 
-    settings = dict(config)
+    drop = {"architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path"}
+    settings = {key: value for key, value in config.items() if key not in drop}
     model_type = settings.pop("model_type")
     built = AutoConfig.for_model(model_type, **settings)
     extra: dict[str, Any] = {"add_pooling_layer": False} if model_type in _NO_POOLER else {}

@@ -8,7 +8,6 @@ the one inference uses.
 from __future__ import annotations
 
 import json
-import math
 import random
 import tempfile
 import time
@@ -53,6 +52,7 @@ class TrainSettings:
     layers: int | None = None  # keep only the encoder's first N layers
     prune_vocabulary: bool = True
     max_train_seconds: float | None = None
+    export_onnx: bool = True
     inputs: InputSettings = field(default_factory=InputSettings)
 
 
@@ -127,7 +127,7 @@ def train(
 
     train_turns = [row.turn for row in splits["train"]]
     multi, single = space.targets([row.label_ids for row in splits["train"]])
-    steps_per_epoch = math.ceil(len(train_turns) / settings.batch_size)
+    steps_per_epoch = len(_batches(train_turns, settings.batch_size, np.random.default_rng(0)))
     head = list(network.head.parameters())
     optimizer = torch.optim.AdamW(
         [
@@ -142,9 +142,7 @@ def train(
     best_f1, best_epoch, best_state, stale, epoch = -1.0, 0, None, 0, 0
     for epoch in range(1, settings.epochs + 1):
         network.train()
-        order = generator.permutation(len(train_turns))
-        for step in range(steps_per_epoch):
-            batch = order[step * settings.batch_size : (step + 1) * settings.batch_size]
+        for step, batch in enumerate(_batches(train_turns, settings.batch_size, generator)):
             arrays = encode(tokenizer, [train_turns[i] for i in batch], inputs)
             tensors = {name: torch.from_numpy(value).to(device) for name, value in arrays.items()}
             logits = network(**tensors)
@@ -157,11 +155,11 @@ def train(
             optimizer.step()
             schedule.step()
             if progress:
-                progress(Progress(epoch, settings.epochs, step + 1, steps_per_epoch, float(loss)))
+                progress(Progress(epoch, settings.epochs, step + 1, steps_per_epoch, loss.item()))
         dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
         dev_f1 = _scores(space, dev_probabilities, np.full(len(space.labels), 0.5), splits["dev"]).micro_f1
         if progress:
-            progress(Progress(epoch, settings.epochs, steps_per_epoch, steps_per_epoch, float(loss), dev_f1))
+            progress(Progress(epoch, settings.epochs, steps_per_epoch, steps_per_epoch, loss.item(), dev_f1))
         if dev_f1 > best_f1:
             best_f1, best_epoch, stale = dev_f1, epoch, 0
             best_state = {name: tensor.detach().cpu().clone() for name, tensor in network.state_dict().items()}
@@ -196,8 +194,9 @@ def train(
     save_network(network, out_dir)
     _save_tokenizer(tokenizer, out_dir / TOKENIZER_FILE)
     write_config(out_dir, config)
-    export_int8(network, out_dir)
-    if splits["test"]:
+    if settings.export_onnx:
+        export_int8(network, out_dir)
+    if splits["test"] and settings.export_onnx:
         from convmine.tagging.model.storage import load_model_tagger
 
         onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
@@ -248,6 +247,17 @@ def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
 
 def _turns(rows: Sequence[Example]) -> list[Turn]:
     return [row.turn for row in rows]
+
+
+def _batches(turns: Sequence[Turn], size: int, generator: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar lengths (sorted within pools of 8 batches), in shuffled order."""
+    order = generator.permutation(len(turns))
+    pool = size * 8
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:])))
+        batches += [np.array(chunk[i : i + size]) for i in range(0, len(chunk), size)]
+    return [batches[i] for i in generator.permutation(len(batches))]
 
 
 def _seed_everything(torch, seed: int) -> None:  # type: ignore[no-untyped-def]

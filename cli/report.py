@@ -1,0 +1,153 @@
+"""``convmine report …``: self-contained HTML reports (and CSV tables) for quality and sales teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from convmine.reports.scope import PERIODS
+
+report_app = typer.Typer(
+    help="Write an HTML report (one self-contained file) and, with --csv, its tables as CSV.",
+    no_args_is_help=True,
+)
+
+Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False)]
+Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
+Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
+Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
+Customer = Annotated[str | None, typer.Option("--customer", help="Only this customer's calls.")]
+Teams = Annotated[
+    Path | None,
+    typer.Option("--teams", help="CSV file with columns agent_id and team: adds rates by team.", exists=True),
+]
+Team = Annotated[str | None, typer.Option("--team", help="Only this team's calls (needs --teams).")]
+Period = Annotated[
+    str | None, typer.Option(help=f"Trend buckets: {', '.join(PERIODS)} (default: by the span of the calls).")
+]
+Offset = Annotated[str, typer.Option("--utc-offset", help="Time zone of dates shown and given, e.g. +08:00.")]
+Csv = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write every table as CSV (and review.csv for `convmine review import`) here.",
+                 file_okay=False),
+]  # fmt: skip
+TaxonomyOpt = Annotated[
+    Path | None, typer.Option("--taxonomy", help="The taxonomy the calls were tagged with.")
+]
+
+
+def _write(
+    name: str,
+    db: str,
+    out: Path,
+    csv_dir: Path | None,
+    taxonomy: Path | None,
+    offset: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    agent: str | None = None,
+    customer: str | None = None,
+    team: str | None = None,
+    teams: Path | None = None,
+    period: str | None = None,
+) -> None:
+    import convmine
+    from convmine.cli.main import _errors, err
+    from convmine.errors import ConvmineError
+    from convmine.reports import Scope, read_teams, write_report
+    from convmine.reports.scope import parse_moment, parse_offset
+    from convmine.store import open_store
+
+    with _errors():
+        tz = parse_offset(offset)
+        if period is not None and period not in PERIODS:
+            raise ConvmineError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
+        scope = Scope(
+            since=parse_moment(since, tz) if since else None,
+            until=parse_moment(until, tz) if until else None,
+            agent_id=agent,
+            customer_id=customer,
+            team=team,
+            teams=read_teams(teams) if teams else {},
+            tz=tz,
+            period=period,  # type: ignore[arg-type]
+        )
+        with open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+            written = write_report(name, store, scope, out, csv_dir=csv_dir)
+    meta = written.report.meta
+    err.print(f"Wrote the {name} report ({meta.calls} calls, {meta.customers} customers) to {written.html}.")
+    if written.csv:
+        err.print(f"Wrote {len(written.csv)} CSV files to {csv_dir}.")
+
+
+@report_app.command()
+def objections(
+    out: Out,
+    db: Db = "convmine.db",
+    since: Since = None,
+    until: Until = None,
+    agent: Agent = None,
+    customer: Customer = None,
+    teams: Teams = None,
+    team: Team = None,
+    period: Period = None,
+    utc_offset: Offset = "+08:00",
+    csv_dir: Csv = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Objections: rates by type, agent, team and over time, what followed them, evidence, calls."""
+    _write(
+        "objections", db, out, csv_dir, taxonomy, utc_offset, since=since, until=until, agent=agent,
+        customer=customer, team=team, teams=teams, period=period,
+    )  # fmt: skip
+
+
+@report_app.command()
+def feedback(
+    out: Out,
+    db: Db = "convmine.db",
+    since: Since = None,
+    until: Until = None,
+    agent: Agent = None,
+    customer: Customer = None,
+    teams: Teams = None,
+    team: Team = None,
+    period: Period = None,
+    utc_offset: Offset = "+08:00",
+    csv_dir: Csv = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Voice of the customer: praise and criticism by aspect, complaints, questions, trends, quotes."""
+    _write(
+        "feedback", db, out, csv_dir, taxonomy, utc_offset, since=since, until=until, agent=agent,
+        customer=customer, team=team, teams=teams, period=period,
+    )  # fmt: skip
+
+
+@report_app.command()
+def profiles(
+    out: Out,
+    db: Db = "convmine.db",
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Merge profiles as they stood at this day or time (default: now)."),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only customers with a call from this day on.")] = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Only customers this agent has called.")
+    ] = None,
+    teams: Teams = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only customers this team has called.")] = None,
+    utc_offset: Offset = "+08:00",
+    csv_dir: Csv = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Profile coverage across customers (known, fresh, stale per dimension) and next-call work lists."""
+    _write(
+        "profiles", db, out, csv_dir, taxonomy, utc_offset, since=since, until=as_of, agent=agent, team=team,
+        teams=teams,
+    )  # fmt: skip

@@ -1,0 +1,150 @@
+"""``convmine review export|import`` and ``convmine export-training``: reviewers' corrections, back to training."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+
+from convmine.review import CONTEXT_TURNS
+
+review_app = typer.Typer(
+    help="Export tags for reviewers (CSV with a verdict column) and import their verdicts.",
+    no_args_is_help=True,
+)
+
+Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
+Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
+Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
+Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
+Customer = Annotated[str | None, typer.Option("--customer", help="Only this customer's calls.")]
+Offset = Annotated[
+    str, typer.Option("--utc-offset", help="Time zone of dates given without one, e.g. +08:00.")
+]
+TaxonomyOpt = Annotated[
+    Path | None, typer.Option("--taxonomy", help="The taxonomy the calls were tagged with.")
+]
+
+
+def _scope(
+    since: str | None, until: str | None, agent: str | None, customer: str | None, offset: str
+) -> dict:
+    from convmine.reports.scope import parse_moment, parse_offset
+
+    tz = parse_offset(offset)
+    return {
+        "since": parse_moment(since, tz) if since else None,
+        "until": parse_moment(until, tz) if until else None,
+        "agent_id": agent,
+        "customer_id": customer,
+    }
+
+
+@contextmanager
+def _output(path: Path | None, encoding: str) -> Iterator[IO[str]]:
+    """The file at ``path`` (created with its folder), or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=encoding, newline="") as stream:
+        yield stream
+
+
+@review_app.command("export")
+def review_export(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV file to write (default: stdout).")
+    ] = None,
+    db: Db = "convmine.db",
+    since: Since = None,
+    until: Until = None,
+    agent: Agent = None,
+    customer: Customer = None,
+    labels: Annotated[
+        str | None, typer.Option("--labels", help="Only tags under this label ID or prefix, e.g. objection.")
+    ] = None,
+    tagged_only: Annotated[
+        bool,
+        typer.Option(
+            "--tagged-only", help="Leave out customer turns without a tag (where missed ones are added)."
+        ),
+    ] = False,
+    utc_offset: Offset = "+08:00",
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Export tags for review: fill in the verdict column with confirm, reject or add, then import it."""
+    import convmine
+    from convmine.cli.main import _errors, err
+    from convmine.review import write_review_csv
+    from convmine.store import open_store
+
+    with _errors():
+        scope = _scope(since, until, agent, customer, utc_offset)
+        with (
+            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store,
+            _output(out, "utf-8-sig") as stream,
+        ):
+            n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, **scope)
+    if out:
+        err.print(f"Wrote {n} rows to review to {out}; fill in the verdict column (confirm, reject or add).")
+
+
+@review_app.command("import")
+def review_import(
+    file: Annotated[Path, typer.Argument(help="A review CSV with its verdict column filled in.")],
+    db: Db = "convmine.db",
+    reviewer: Annotated[
+        str | None, typer.Option("--reviewer", help="Who reviewed, for rows whose reviewer column is empty.")
+    ] = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Store reviewers' verdicts (with who and when); they override the tagger in profiles and reports."""
+    import convmine
+    from convmine.cli.main import _errors, out
+    from convmine.review import import_reviews
+    from convmine.store import open_store
+
+    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+        summary = import_reviews(store, file, reviewer=reviewer)
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items())) or "no verdicts"
+    out.print(
+        f"Read {summary.rows} rows ({counts}); stored {summary.stored} new verdicts, "
+        f"{summary.skipped} were already stored."
+    )
+
+
+def export_training(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="JSONL file to write (default: stdout).")
+    ] = None,
+    db: Db = "convmine.db",
+    since: Since = None,
+    until: Until = None,
+    agent: Agent = None,
+    customer: Customer = None,
+    context_turns: Annotated[
+        int, typer.Option(min=0, help="Preceding turns to give as each row's context.")
+    ] = CONTEXT_TURNS,
+    utc_offset: Offset = "+08:00",
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Write every reviewed customer turn as labelled JSONL (text, labels, context) for `convmine train`."""
+    import convmine
+    from convmine.cli.main import _errors, err
+    from convmine.review import write_training
+    from convmine.store import open_store
+
+    with _errors():
+        scope = _scope(since, until, agent, customer, utc_offset)
+        with (
+            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store,
+            _output(out, "utf-8") as stream,
+        ):
+            n = write_training(store, stream, context_turns=context_turns, **scope)
+    if out:
+        err.print(f"Wrote {n} reviewed turns to {out}.")

@@ -1,0 +1,157 @@
+"""Recordings in batches: the audio reader for :func:`convmine.ingest.read_calls`, manifests,
+quarantine of bad recordings, and :func:`transcribe_paths` for the ``transcribe`` command.
+
+``read_calls`` calls readers with a path only; what a batch needs beyond that (the backend, a
+manifest, a quarantine folder) is set for a stretch of code with :func:`audio_settings`::
+
+    with audio_settings(manifest=load_manifest("calls.csv"), quarantine="bad/"):
+        summary = tag_paths(manifest.paths, pipeline=..., store=...)
+
+The recogniser is loaded once per settings and reused for every recording.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convmine.audio.errors import BadAudioError
+from convmine.audio.manifest import Manifest, load_manifest
+from convmine.errors import InputError
+from convmine.extras import require
+from convmine.ingest.reading import scan_paths
+from convmine.ingest.registry import CallRecord, register_reader
+from convmine.schema import Call, Failure
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus")
+
+
+@dataclass(slots=True)
+class AudioSettings:
+    """How recordings are transcribed: backend and its options, manifest, quarantine folder."""
+
+    backend: str = "whisper"
+    model: str | Path | None = None
+    manifest: Manifest | None = None
+    quarantine: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    _transcriber: Any = None
+
+    def transcriber(self) -> Any:
+        """The :class:`~convmine.audio.transcriber.Transcriber`, loaded on first use."""
+        if self._transcriber is None:
+            for module in ("numpy", "av", "onnxruntime"):
+                require(module, "asr", "transcribing recordings")
+            from convmine.audio.transcriber import Transcriber
+
+            self._transcriber = Transcriber(self.backend, model=self.model, **self.options)
+        return self._transcriber
+
+
+_SETTINGS: ContextVar[AudioSettings | None] = ContextVar("convmine_audio_settings", default=None)
+_DEFAULT: list[AudioSettings] = []
+
+
+def current_settings() -> AudioSettings:
+    settings = _SETTINGS.get()
+    if settings is None:
+        if not _DEFAULT:
+            _DEFAULT.append(AudioSettings())
+        settings = _DEFAULT[0]
+    return settings
+
+
+@contextmanager
+def audio_settings(
+    *,
+    backend: str = "whisper",
+    model: str | Path | None = None,
+    manifest: Manifest | str | Path | None = None,
+    quarantine: str | Path | None = None,
+    **options: Any,
+) -> Iterator[AudioSettings]:
+    """Use these settings for every recording read inside the ``with`` block."""
+    if manifest is not None and not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    settings = AudioSettings(backend, model, manifest, Path(quarantine) if quarantine else None, options)
+    token = _SETTINGS.set(settings)
+    try:
+        yield settings
+    finally:
+        _SETTINGS.reset(token)
+
+
+def quarantine_file(path: Path, reason: str, folder: Path) -> Path:
+    """Copy a bad recording into ``folder`` with ``<name>.reason.txt`` beside it; returns the copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    number = 1
+    while target.exists():
+        target = folder / f"{path.stem}-{number}{path.suffix}"
+        number += 1
+    shutil.copy2(path, target)
+    target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return target
+
+
+def transcribe_one(path: Path, settings: AudioSettings, customer_id: str | None = None) -> Call:
+    """One recording as a call, with what the manifest says about it; raises :class:`BadAudioError`
+    (after quarantining the file, if a folder is set)."""
+    row = settings.manifest.get(path) if settings.manifest else None
+    try:
+        return settings.transcriber().transcribe(
+            path,
+            call_id=row.call_id if row else None,
+            customer_id=(row.customer_id if row else None) or customer_id,
+            agent_id=row.agent_id if row else None,
+            started_at=row.started_at if row else None,
+            agent_channel=row.agent_channel if row else None,
+        )
+    except BadAudioError as exc:
+        if settings.quarantine is not None:
+            quarantine_file(path, exc.reason, settings.quarantine)
+        raise
+
+
+@register_reader(*AUDIO_EXTENSIONS)
+def read_audio(path: Path) -> Iterator[CallRecord]:
+    """The call in a recording, transcribed with the current :func:`audio_settings`."""
+    yield CallRecord(transcribe_one(path, current_settings()))
+
+
+def transcribe_paths(
+    paths: Iterable[str | Path] = (),
+    *,
+    manifest: Manifest | str | Path | None = None,
+    backend: str = "whisper",
+    model: str | Path | None = None,
+    customer_id: str | None = None,
+    quarantine: str | Path | None = None,
+    **options: Any,
+) -> Iterator[Call | Failure]:
+    """Every recording in ``paths`` (files or folders) and in the manifest, as a call, or a
+    :class:`Failure` naming what is wrong with it; the batch goes on past bad recordings."""
+    with audio_settings(
+        backend=backend, model=model, manifest=manifest, quarantine=quarantine, **options
+    ) as settings:
+        listed = [*paths, *(settings.manifest.paths if settings.manifest else [])]
+        seen: set[Path] = set()
+        for item in scan_paths(listed).found:
+            if isinstance(item, Failure):
+                yield item
+                continue
+            if item.resolve() in seen:
+                continue
+            seen.add(item.resolve())
+            if item.suffix.lower() not in AUDIO_EXTENSIONS:
+                yield Failure(str(item), f"not a recording; audio files end in {', '.join(AUDIO_EXTENSIONS)}")
+                continue
+            try:
+                yield transcribe_one(item, settings, customer_id)
+            except InputError as exc:
+                yield Failure(str(item), exc.reason, stage="transcribe")

@@ -1,0 +1,133 @@
+"""Speech front end, the parts without audio dependencies: text normalisation, domain vocabulary,
+role attribution logic, manifests, quarantine, the CER metric and the reader registration."""
+
+from __future__ import annotations
+
+import pytest
+
+np = pytest.importorskip("numpy", reason="the asr extra is not installed")
+
+from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file  # noqa: E402
+from convmine.audio.evaluate import character_error_rate, role_accuracy  # noqa: E402
+from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means  # noqa: E402
+from convmine.audio.textnorm import normalize_numbers, normalize_transcript  # noqa: E402
+from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary  # noqa: E402
+from convmine.errors import InputError  # noqa: E402
+from convmine.ingest import supported_extensions  # noqa: E402
+from convmine.schema import Utterance  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("手續費怎麼收?", "手续费怎么收？"),
+        ("期限6个月,年化百分之三点五", "期限六个月，年化3.5%"),
+        ("我手头有二十来万闲着", "我手头有二十来万闲着"),
+        ("买了二十万 存 一年", "买了20万存一年"),
+        ("电话一三八零零一三八零零零", "电话13800138000"),
+        ("有2个孩子", "有两个孩子"),
+    ],
+)
+def test_transcripts_are_simplified_with_one_way_of_writing_numbers(raw: str, expected: str) -> None:
+    assert normalize_transcript(raw) == expected
+
+
+def test_numbers_inside_words_are_left_alone() -> None:
+    assert normalize_numbers("我们有一款理财，万一亏了呢") == "我们有一款理财，万一亏了呢"
+
+
+def test_vocabulary_puts_the_banks_own_terms_first_and_fits_the_prompt() -> None:
+    vocabulary = Vocabulary.build(extra_terms=["朝朝宝", " "])
+    assert vocabulary.terms[0] == "朝朝宝"
+    assert "赎回" in vocabulary.terms and "保本" in vocabulary.terms
+    prompt = vocabulary.prompt(max_chars=60)
+    assert prompt.startswith(PROMPT_HEAD) and "朝朝宝" in prompt and len(prompt) <= 61
+    assert vocabulary.hotwords(limit=3).split() == list(vocabulary.terms[:3])
+
+
+def test_agent_cues_tell_agent_from_customer() -> None:
+    assert agent_cue_score("您好，我是招商银行的理财经理，给您介绍一款产品") > 0
+    assert agent_cue_score("不需要，我已经有理财经理了") < 0
+
+
+def _piece(start: float, text: str, spectrum: np.ndarray | None = None) -> Piece:
+    return Piece(start, start + 2.0, text, spectrum if spectrum is not None else np.zeros(80, np.float32))
+
+
+def test_stereo_agent_channel_is_the_one_that_sounds_like_an_agent() -> None:
+    agent = [_piece(0.0, "您好，我是工商银行的客户经理"), _piece(6.0, "给您推荐一款理财产品")]
+    customer = [_piece(3.0, "嗯，你说"), _piece(9.0, "不需要，我现在很忙")]
+    assert detect_agent_channel([agent, customer]) == 0
+    assert detect_agent_channel([customer, agent]) == 1
+
+
+def test_mono_attribution_names_acoustic_clusters_by_their_words() -> None:
+    rng = np.random.default_rng(0)
+    voice_a, voice_c = rng.normal(0, 1, 80), rng.normal(0, 1, 80)
+    texts = ["您好，我是银行的理财经理", "嗯", "给您介绍一款产品", "不需要", "好的，祝您生活愉快", "好"]
+    pieces = [
+        _piece(3.0 * n, text, (voice_a if n % 2 == 0 else voice_c) + rng.normal(0, 0.05, 80))
+        for n, text in enumerate(texts)
+    ]
+    labels, separation = two_means(np.stack([p.spectrum for p in pieces]))
+    assert separation > 3 and labels.tolist() in ([0, 1, 0, 1, 0, 1], [1, 0, 1, 0, 1, 0])
+    assert attribute_mono(pieces) == ["agent", "customer"] * 3
+
+
+def test_mono_attribution_falls_back_to_text_and_turns_for_one_voice() -> None:
+    same = np.zeros(80, np.float32)
+    pieces = [
+        Piece(0.0, 3.0, "您好，我是银行的客户经理", same),
+        Piece(4.0, 5.0, "嗯，什么事", same),  # long pause before: the speaker changes
+        Piece(5.1, 6.0, "说吧", same),  # short pause: the same speaker goes on
+        Piece(7.0, 9.0, "给您介绍一款产品", same),
+    ]
+    assert attribute_mono(pieces) == ["agent", "customer", "customer", "agent"]
+
+
+def test_manifest_rows_resolve_relative_paths_and_check_agent_channel(tmp_path) -> None:
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text(
+        "path,call_id,customer_id,agent_channel,started_at\n"
+        "a.wav,CALL-1,C-1,1,2026-03-05T10:00:00+08:00\nsub/b.mp3,,C-2,,\n",
+        encoding="utf-8",
+    )
+    loaded = load_manifest(manifest)
+    assert loaded.paths == [tmp_path / "a.wav", tmp_path / "sub" / "b.mp3"]
+    row = loaded.get(tmp_path / "a.wav")
+    assert (
+        row is not None and row.call_id == "CALL-1" and row.agent_channel == 1 and row.started_at.hour == 10
+    )
+    manifest.write_text("path,agent_channel\na.wav,left\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"agent_channel .* must be 0 \(left\) or 1"):
+        load_manifest(manifest)
+    manifest.write_text("file,call_id\na.wav,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="path column"):
+        load_manifest(manifest)
+
+
+def test_quarantine_copies_the_file_with_its_reason(tmp_path) -> None:
+    bad = tmp_path / "call.wav"
+    bad.write_bytes(b"")
+    first = quarantine_file(bad, "zero-byte: the file is empty", tmp_path / "q")
+    second = quarantine_file(bad, "zero-byte: again", tmp_path / "q")
+    assert first.name == "call.wav" and second.name == "call-1.wav" and bad.exists()
+    assert (tmp_path / "q" / "call.wav.reason.txt").read_text(encoding="utf-8").startswith("zero-byte")
+
+
+def test_character_error_rate_ignores_punctuation_script_and_number_style() -> None:
+    assert character_error_rate("期限六个月，年化百分之三点五。", "期限6个月年化3.5%") == 0.0
+    assert character_error_rate("手续费怎么收", "手續費怎麼收") == 0.0
+    assert character_error_rate("赎回", "熟回") == 0.5
+
+
+def test_role_accuracy_weighs_time() -> None:
+    reference = [
+        {"speaker": "agent", "start": 0.0, "end": 3.0},
+        {"speaker": "customer", "start": 3.0, "end": 4.0},
+    ]
+    assert role_accuracy(reference, [Utterance(0, "agent", "x", 0.0, 4.0)]) == pytest.approx(0.75)
+
+
+def test_audio_files_are_registered_readers() -> None:
+    assert set(AUDIO_EXTENSIONS) <= set(supported_extensions())
