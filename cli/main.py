@@ -87,7 +87,8 @@ def tag(
         int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
     ] = 64,
     mask: Annotated[
-        MaskChoice, typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all.")
+        MaskChoice,
+        typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all."),
     ] = MaskChoice.default,
 ) -> None:
     """Tag every customer turn of the given calls and store the tags in the profile store."""
@@ -249,3 +250,13 @@ def taxonomy_validate(file: Annotated[Path, typer.Argument(help="Taxonomy YAML f
     with _errors():
         tax = convmine.load_taxonomy(file)
     out.print(f"[green]OK[/] {file}: {tax.name} {tax.version}, {len(tax)} labels, hash {tax.hash}")
+
+
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules (imported here, after the shared helpers above)."""
+    from convmine.cli.corpus import corpus_app
+
+    app.add_typer(corpus_app, name="corpus")
+
+
+_register_subcommands()

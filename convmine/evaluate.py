@@ -9,37 +9,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from convmine.errors import ConvmineError, InputError
-from convmine.ingest import call_from_dict
+from convmine.corpus import Dialogue, Example, read_dialogues, read_jsonl
+from convmine.errors import InputError
 from convmine.pipeline import Pipeline
-from convmine.schema import Call, Turn
-from convmine.taxonomy import CATEGORIES, Taxonomy
+from convmine.taxonomy import CATEGORIES
 
 VALUE_TOLERANCE = 0.25  # a predicted yield within ±0.25 percentage points counts as right
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledTurn:
-    """One labelled customer turn: gold label IDs, gold values by label, and its context."""
-
-    text: str
-    labels: frozenset[str]
-    values: dict[str, float] = field(default_factory=dict)
-    context: tuple[str, ...] = ()
-    id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledCall:
-    """A whole call and the label IDs a reader expects in its call-level profile."""
-
-    call: Call
-    profile: frozenset[str]
-    id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,84 +93,60 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]]) -
     )
 
 
-def evaluate_turns(pipeline: Pipeline, rows: Iterable[LabelledTurn], *, batch_size: int = 256) -> Scores:
+def _gold(labels: Sequence[str]) -> tuple[frozenset[str], dict[str, float]]:
+    """Label IDs and values of a labelled row (``preference.return.target=3.5`` carries 3.5)."""
+    values = {}
+    for label in labels:
+        label_id, sep, value = label.partition("=")
+        if sep:
+            values[label_id] = float(value)
+    return frozenset(label.partition("=")[0] for label in labels), values
+
+
+def evaluate_turns(pipeline: Pipeline, rows: Sequence[Example], *, batch_size: int = 256) -> Scores:
     """Score the pipeline turn by turn on labelled utterances."""
-    rows = list(rows)
-    predicted: list[frozenset[str]] = []
+    gold, predicted = [], []
     hits = total = 0
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
-        for row, preds in zip(chunk, pipeline.predict([Turn(r.text, r.context) for r in chunk]), strict=True):
+        for row, preds in zip(chunk, pipeline.predict([r.turn for r in chunk]), strict=True):
+            labels, values = _gold(row.labels)
+            gold.append(labels)
             predicted.append(frozenset(p.label for p in preds))
             got = {p.label: p.value for p in preds if p.value is not None}
-            for label, value in row.values.items():
+            for label, value in values.items():
                 total += 1
                 hits += label in got and abs(got[label] - value) <= VALUE_TOLERANCE
-    scores = score([r.labels for r in rows], predicted)
+    scores = score(gold, predicted)
     scores.value_accuracy = round(hits / total, 4) if total else None
     return scores
 
 
-def evaluate_calls(pipeline: Pipeline, calls: Iterable[LabelledCall]) -> Scores:
+def evaluate_calls(pipeline: Pipeline, dialogues: Sequence[Dialogue]) -> Scores:
     """Score call-level profiles: the labels found anywhere in a call against the expected set."""
-    calls = list(calls)
-    tagged = pipeline.pipe(c.call for c in calls)
+    tagged = pipeline.pipe(d.call for d in dialogues)
     predicted = [frozenset(t.label for t in result.tags) for result in tagged]
-    return score([c.profile for c in calls], predicted)
-
-
-def read_labelled(path: str | Path, taxonomy: Taxonomy) -> list[LabelledTurn] | list[LabelledCall]:
-    """Read labelled JSONL: utterance rows (the spec's format) or whole dialogues (``call`` + ``profile``).
-
-    Every label is checked against ``taxonomy``; errors name the file and line.
-    """
-    path = Path(path)
-    turns: list[LabelledTurn] = []
-    calls: list[LabelledCall] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read labelled data: {exc}", str(path)) from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if "call" in row:
-                call = call_from_dict(row["call"])
-                calls.append(
-                    LabelledCall(
-                        call, _labels(row.get("profile", []), taxonomy)[0], row.get("dialogue_id", "")
-                    )
-                )
-            else:
-                labels, values = _labels(row["labels"], taxonomy)
-                context = tuple(row.get("context") or ())
-                turns.append(LabelledTurn(row["text"], labels, values, context, str(row.get("id", ""))))
-        except (json.JSONDecodeError, KeyError, TypeError, ConvmineError) as exc:
-            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise InputError(f"bad labelled row: {reason}", str(path), number) from None
-    if turns and calls:
-        raise InputError("mixes utterance rows and whole dialogues; keep them in separate files", str(path))
-    if not (turns or calls):
-        raise InputError("holds no labelled rows", str(path))
-    return calls or turns
-
-
-def _labels(entries: list[str], taxonomy: Taxonomy) -> tuple[frozenset[str], dict[str, float]]:
-    labels: set[str] = set()
-    values: dict[str, float] = {}
-    for entry in entries:
-        label, value = taxonomy.parse_label(entry)
-        labels.add(label)
-        if value is not None:
-            values[label] = value
-    return frozenset(labels), values
+    return score([_gold(d.profile)[0] for d in dialogues], predicted)
 
 
 def evaluate_file(pipeline: Pipeline, path: str | Path) -> Scores:
-    """Read labelled data and score the pipeline on it, at utterance or call level as the file holds."""
-    items = read_labelled(path, pipeline.taxonomy)
-    if isinstance(items[0], LabelledCall):
-        return evaluate_calls(pipeline, items)  # type: ignore[arg-type]
-    return evaluate_turns(pipeline, items)  # type: ignore[arg-type]
+    """Score the pipeline on a labelled JSONL file: utterance rows, or whole dialogues at call level."""
+    path = Path(path)
+    if _holds_dialogues(path):
+        return evaluate_calls(pipeline, read_dialogues(path, pipeline.taxonomy))
+    return evaluate_turns(pipeline, read_jsonl(path, pipeline.taxonomy))
+
+
+def _holds_dialogues(path: Path) -> bool:
+    """Whether the file's first record is a whole dialogue (it has a ``call``)."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            first = next((line for line in lines if line.strip()), "")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read labelled data: {exc}", str(path)) from None
+    if not first:
+        raise InputError("holds no labelled rows", str(path))
+    try:
+        return "call" in json.loads(first)
+    except json.JSONDecodeError:
+        return False  # the row reader reports the bad line

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from convmine.errors import InputError
-from convmine.evaluate import evaluate_file, read_labelled, score
+from convmine.evaluate import evaluate_file, score
 from convmine.pipeline import Pipeline
-from convmine.taxonomy import load_taxonomy
 from tests.fakes import KeywordTagger
 
 IDLE, FEES = "basic.funds.idle", "feedback.question.fees"
@@ -43,8 +42,6 @@ def test_utterance_rows_are_scored_with_context_and_values(tmp_path):
             {"text": "三点五就行", "labels": ["preference.return.target=3.5"]},
         ],
     )
-    rows = read_labelled(data, load_taxonomy())
-    assert rows[0].context == ("您有闲钱吗",) and rows[2].values == {"preference.return.target": 3.5}
     s = evaluate_file(Pipeline(KeywordTagger()), data)
     assert s.items == 3 and s.per_label[IDLE].f1 == 1.0
     assert s.per_label["preference.return.target"].recall == 0.0 and s.value_accuracy == 0.0
@@ -56,11 +53,12 @@ def test_dialogues_are_scored_at_call_level(tmp_path):
         "customer_id": "C1",
         "utterances": [
             {"speaker": "agent", "text": "您有闲钱吗"},
-            {"speaker": "customer", "text": "有，闲着呢"},
+            {"speaker": "customer", "text": "有，闲着呢", "labels": [IDLE]},
+            {"speaker": "customer", "text": "买这个要手续费吗", "labels": [FEES]},
         ],
     }
-    data = _jsonl(tmp_path / "dlg.jsonl", [{"dialogue_id": "d1", "call": call, "profile": [IDLE, FEES]}])
-    s = evaluate_file(Pipeline(KeywordTagger()), data)
+    row = {"dialogue_id": "d1", "scenario": "wealth_outbound", "call": call, "profile": [IDLE, FEES]}
+    s = evaluate_file(Pipeline(KeywordTagger()), _jsonl(tmp_path / "dlg.jsonl", [row]))
     assert s.items == 1 and s.micro.precision == 1.0 and s.micro.recall == 0.5
 
 
@@ -68,23 +66,17 @@ def test_dialogues_are_scored_at_call_level(tmp_path):
     ("line", "message"),
     [
         ('{"text": "x", "labels": ["basic.fund.idle"]}', r"d.jsonl:2: .*did you mean"),
-        ('{"text": "x"}', r"d.jsonl:2: .*missing field 'labels'"),
-        ("{not json", r"d.jsonl:2: bad labelled row"),
+        ('{"text": "x"}', r"d.jsonl:2: .*labels"),
+        ("{not json", r"d.jsonl:2: "),
     ],
 )
 def test_bad_rows_name_file_and_line(tmp_path, line, message):
     path = tmp_path / "d.jsonl"
     path.write_text('{"text": "ok", "labels": []}\n' + line + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=message):
-        read_labelled(path, load_taxonomy())
+        evaluate_file(Pipeline(KeywordTagger()), path)
 
 
-def test_empty_or_mixed_files_are_refused(tmp_path):
+def test_empty_files_are_refused(tmp_path):
     with pytest.raises(InputError, match="no labelled rows"):
-        read_labelled(_jsonl(tmp_path / "e.jsonl", []), load_taxonomy())
-    mixed = [
-        {"text": "x", "labels": []},
-        {"call": {"call_id": "a", "utterances": [{"speaker": "customer", "text": "x"}]}},
-    ]
-    with pytest.raises(InputError, match="mixes"):
-        read_labelled(_jsonl(tmp_path / "m.jsonl", mixed), load_taxonomy())
+        evaluate_file(Pipeline(KeywordTagger()), _jsonl(tmp_path / "e.jsonl", []))
