@@ -34,8 +34,8 @@ from convmine.audio.transcriber import Transcriber  # noqa: E402
 from tests.audio_files import AUDIO_DIR, REFERENCES, write_audio  # noqa: E402
 
 
-def decoded(path: Path) -> np.ndarray:
-    return np.concatenate(list(decode_blocks(probe(path, max_duration=10 * 3600))), axis=1)
+def decoded(path: Path, rate: int = 16000) -> np.ndarray:
+    return np.concatenate(list(decode_blocks(probe(path, max_duration=10 * 3600), rate=rate)), axis=1)
 
 
 def reference_text(name: str) -> str:
@@ -141,7 +141,10 @@ def main() -> None:
         for name, reference in REFERENCES.items():
             if reference["sample_rate"] == 16000:
                 path = write_audio(
-                    Path(tmp) / f"{Path(name).stem}.wav", decoded(AUDIO_DIR / name), 8000, "pcm_mulaw"
+                    Path(tmp) / f"{Path(name).stem}.wav",
+                    decoded(AUDIO_DIR / name, rate=8000),
+                    8000,
+                    "pcm_mulaw",
                 )
                 call = transcriber.transcribe(path)
                 telephone[name] = round(

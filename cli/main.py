@@ -255,8 +255,13 @@ def taxonomy_validate(file: Annotated[Path, typer.Argument(help="Taxonomy YAML f
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (imported here, after the shared helpers above)."""
     from convmine.cli.corpus import corpus_app
+    from convmine.cli.report import report_app
+    from convmine.cli.review import export_training, review_app
 
     app.add_typer(corpus_app, name="corpus")
+    app.add_typer(report_app, name="report")
+    app.add_typer(review_app, name="review")
+    app.command("export-training")(export_training)
 
 
 _register_subcommands()

@@ -17,12 +17,13 @@ Verdicts are kept by turn and label, so they survive re-tagging the call.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, get_args
+from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 from convmine.errors import InputError, TaxonomyError
 from convmine.export import write_csv, write_jsonl
@@ -226,8 +227,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
             raise InputError(
                 "the file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'", str(path)
             ) from None
-    reader = csv.reader(text.splitlines())
-    table = list(reader)
+    table = list(csv.reader(io.StringIO(text, newline="")))
     if not table:
         return []
     header = [name.strip() for name in table[0]]
@@ -280,7 +280,7 @@ def _review(
     if not name:
         raise InputError("no reviewer: fill in the reviewer column or pass --reviewer NAME", source, line)
     try:
-        return Review(call_id, index, label, verdict, name, now, value, _cell(row, "note"))  # type: ignore[arg-type]
+        return Review(call_id, index, label, cast(Verdict, verdict), name, now, value, _cell(row, "note"))
     except ValueError as exc:
         raise InputError(str(exc), source, line) from None
 

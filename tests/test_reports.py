@@ -481,12 +481,14 @@ def test_cli_errors_are_one_line_and_exit_1(cli, db, tmp_path):
     runner = CliRunner()
     out = str(tmp_path / "x.html")
     for args, message in (
-        (["--period", "year"], "--period must be one of day, week, month"),
         (["--since", "June"], "a date looks like 2026-06-01"),
         (["--team", "红队"], "pass --teams"),
+        (["--utc-offset", "8"], "a UTC offset looks like +08:00"),
     ):
         result = runner.invoke(cli, ["report", "objections", "--db", str(db), "-o", out, *args])
-        assert result.exit_code == 1 and message in result.output, result.output
+        assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
+    result = runner.invoke(cli, ["report", "objections", "--db", str(db), "-o", out, "--period", "year"])
+    assert result.exit_code == 2 and "day" in result.output  # typer lists the choices
 
 
 def test_every_report_command_has_help(cli):

@@ -71,10 +71,10 @@ class ScopeData:
 
 def load(store: ProfileStore, scope: Scope) -> ScopeData:
     """Read the calls in ``scope`` and every tag of theirs (reviewers' verdicts applied)."""
-    records = [record for record in store.calls(**scope.store_filter()) if scope.includes(record)]  # type: ignore[arg-type]
+    records = [record for record in store.calls(**scope.store_filter()) if scope.includes(record)]
     wanted = {record.call_id for record in records}
     tags: dict[str, list[Observation]] = defaultdict(list)
-    for obs in store.observations(**scope.store_filter()):  # type: ignore[arg-type]
+    for obs in store.observations(**scope.store_filter()):
         if obs.call_id in wanted:
             tags[obs.call_id].append(obs)
     return ScopeData(store, scope, records, dict(tags))

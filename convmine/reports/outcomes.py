@@ -27,13 +27,13 @@ from convmine.schema import Call, Tag
 FOLLOW_UP_LABELS = ("basic.contact_time", "preference.contact_method")
 QUESTION_LABELS = "feedback.question"
 FOLLOW_UP_CUES = re.compile(
-    r"加(个|一下|下)?(微信|企业微信|企微|好友)"
+    r"加(我|个|一下|下)?的?(微信|企业微信|企微|好友)"
     r"|(发|传)(给|到)?我"
     r"|发(个|一下|下)?(链接|资料|材料|短信|信息)"
     r"|约(个|一下|下)?时间"
     r"|(再|回头|晚点|改天|明天|下午|晚上|周末)(给我)?(打|联系|来电)"
-    r"|(打|回)(电话)?给我"
-    r"|我(去|到|过去|过来)(一趟)?(网点|柜台|银行|营业厅)"
+    r"|(打|回)(个)?(电话)?给我"
+    r"|我[^，。,.!！?？；;]{0,4}?(?<!不)(去|到|过去|过来)(一趟)?(网点|柜台|银行|营业厅)"
 )
 _NEGATOR = re.compile(r"(别|不要|不用|不必|没必要|不需要|甭)[^，。,.!！?？；;]*$")
 _CLAUSE = re.compile(r"[，。,.!！?？；;]")

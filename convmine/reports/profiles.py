@@ -126,7 +126,7 @@ class ProfilesReport:
                 Column("share", "share of customers", "pct"),
                 Column("fresh", "fresh", "int"),
                 Column("stale", "stale (past TTL)", "int"),
-                Column("median_age_days", "median age", "days"),
+                Column("median_age_days", "median age (days)", "days"),
                 Column("top", "most common values", "labels"),
             ),
             [
@@ -177,8 +177,8 @@ def build_profiles(
     generated = now or datetime.now(UTC)
     as_of = as_of or scope.until or generated
     taxonomy = store.taxonomy
-    in_scope = [r for r in store.calls(**scope.store_filter()) if scope.includes(r) and r.customer_id]  # type: ignore[arg-type]
-    customers = sorted({r.customer_id for r in in_scope if r.observed_at < as_of})  # type: ignore[misc]
+    in_scope = [r for r in store.calls(**scope.store_filter()) if scope.includes(r) and r.observed_at < as_of]
+    customers = sorted({r.customer_id for r in in_scope if r.customer_id})
     wanted = set(customers)
     history = store.calls(customer_id=scope.customer_id, until=as_of)
     last_call: dict[str, datetime] = {}

@@ -25,11 +25,10 @@ from convmine.reports.profiles import ProfilesReport
 from convmine.reports.svg import (
     Bar,
     bar_chart,
-    calls,
-    count,
     diverging_bar_chart,
     line_chart,
     percent,
+    plural,
     stacked_bar_chart,
 )
 from convmine.taxonomy import Taxonomy
@@ -91,7 +90,9 @@ def render_objections(report: ObjectionReport) -> str:
     )
     sections = [Section("summary", "Summary 概览", kpis(figures))]
 
-    bars = [Bar(f"{s.name} {s.label.rsplit('.', 1)[1]}", s.rate, calls(s.calls)) for s in report.by_label]
+    bars = [
+        Bar(f"{s.name} {s.label.rsplit('.', 1)[1]}", s.rate, plural(s.calls, "call")) for s in report.by_label
+    ]
     sections.append(
         Section(
             "by-type", "Objection rates by type 异议类型",
@@ -110,14 +111,15 @@ def render_objections(report: ObjectionReport) -> str:
     )  # fmt: skip
     any_key = report.series[0].key
     agent_bars = [
-        Bar(a.key or "(no agent)", a.rate(any_key), f"{a.counts[any_key]} of {calls(a.calls)}")
+        Bar(a.key or "(no agent)", a.rate(any_key), f"{a.counts[any_key]} of {plural(a.calls, 'call')}")
         for a in report.by_agent
     ]
     body = bar_chart(agent_bars, title="Share of each agent's calls with an objection")
     body += table_html(tables["objections_by_agent"], tz)
     if report.by_team:
         team_bars = [
-            Bar(t.key, t.rate(any_key), f"{t.counts[any_key]} of {calls(t.calls)}") for t in report.by_team
+            Bar(t.key, t.rate(any_key), f"{t.counts[any_key]} of {plural(t.calls, 'call')}")
+            for t in report.by_team
         ]
         body += "<h3>By team 团队</h3>" + bar_chart(
             team_bars, title="Share of each team's calls with an objection"
@@ -155,10 +157,12 @@ def render_objections(report: ObjectionReport) -> str:
     drill = []
     for detail in report.agents:
         agent = detail.agent
-        label_bars = [Bar(s.name, s.rate, f"{s.calls} of {calls(s.total_calls)}") for s in detail.by_label]
+        label_bars = [
+            Bar(s.name, s.rate, f"{s.calls} of {plural(s.total_calls, 'call')}") for s in detail.by_label
+        ]
         outcome_row = [(agent.key or "(no agent)", [detail.outcomes[o] for o in OUTCOMES])]
         inner = note(
-            f"team {agent.team or '-'} · {calls(agent.calls)} · {percent(agent.rate(any_key))} with an objection"
+            f"team {agent.team or '-'} · {plural(agent.calls, 'call')} · {percent(agent.rate(any_key))} with an objection"
         )
         if label_bars:
             inner += bar_chart(label_bars, title=f"Objections in {agent.key}'s calls")
@@ -167,7 +171,7 @@ def render_objections(report: ObjectionReport) -> str:
                 outcome_row, series, title=f"What followed objections in {agent.key}'s calls"
             )
         inner += f'<button type="button" data-agent="{esc(agent.key)}">show these calls</button>'
-        summary = f"{agent.key or '(no agent)'} · {calls(agent.calls)} · {percent(agent.rate(any_key))} with an objection"
+        summary = f"{agent.key or '(no agent)'} · {plural(agent.calls, 'call')} · {percent(agent.rate(any_key))} with an objection"
         drill.append(f'<details class="agent"><summary>{esc(summary)}</summary><div>{inner}</div></details>')
     sections.append(
         Section("agents", "Per-agent drill-down 坐席明细", "".join(drill) or note("No calls in scope."))
@@ -201,15 +205,13 @@ def render_feedback(report: FeedbackReport) -> str:
         ("negative", "Negative evaluations 负向评价", report.negative, "feedback_negative"),
         ("questions", "Questions customers ask 客户提问", report.questions, "feedback_questions"),
     ):
-        bars = [
-            Bar(s.name, s.calls, f"{'call' if s.calls == 1 else 'calls'} · {s.customers} customers")
-            for s in stats
-        ]
+        bars = [Bar(s.name, s.calls, f"· {plural(s.customers, 'customer')}") for s in stats]
         sections.append(
             Section(
                 key,
                 title,
-                bar_chart(bars, title=title, fmt=count) + folded("table", table_html(tables[table], tz)),
+                bar_chart(bars, title=title, fmt=lambda n: plural(int(n), "call"))
+                + folded("table", table_html(tables[table], tz)),
             )
         )
     complaints = "".join(quote_html(x, tax, tz, anchors) for x in report.complaints)
@@ -255,7 +257,7 @@ def render_profiles(report: ProfilesReport) -> str:
         (percent(x), f"with {name} {cat}") for (cat, name, _), x in zip(report.categories, share, strict=True)
     ]
     bars = [
-        Bar(f"{name} {cat}", x, f"{n} customers")
+        Bar(f"{name} {cat}", x, plural(n, "customer"))
         for (cat, name, n), x in zip(report.categories, share, strict=True)
     ]
     chart = bar_chart(bars, title="Customers with at least one current tag per category", max_value=1)

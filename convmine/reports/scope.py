@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from convmine.errors import ConvmineError, InputError
 from convmine.store import CallRecord
@@ -21,6 +21,15 @@ PERIODS: tuple[Period, ...] = ("day", "week", "month")
 #: Dates in reports are China Standard Time unless a report is given another offset.
 CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 NO_TEAM = "(no team)"
+
+
+class StoreFilter(TypedDict):
+    """The keyword filters :meth:`ProfileStore.calls` and ``observations`` take."""
+
+    customer_id: str | None
+    agent_id: str | None
+    since: datetime | None
+    until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +52,9 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.team is not None and not self.teams:
-            raise ConvmineError("a team filter needs the agents' teams: pass --teams teams.csv (agent_id,team)")
+            raise ConvmineError(
+                "a team filter needs the agents' teams: pass --teams teams.csv (agent_id,team)"
+            )
         if self.team is not None and self.team not in set(self.teams.values()):
             known = ", ".join(sorted(set(self.teams.values())))
             raise ConvmineError(f"unknown team {self.team!r}; the teams file names {known}")
@@ -70,15 +81,14 @@ class Scope:
 
     def describe(self) -> str:
         """One line saying what the report covers."""
-        parts = []
-        if self.since or self.until:
-            start = self.local(self.since).date().isoformat() if self.since else "…"
-            end = (
-                (self.local(self.until) - timedelta(microseconds=1)).date().isoformat() if self.until else "…"
-            )
-            parts.append(f"calls {start} – {end}")
+        first = self.local(self.since).date().isoformat() if self.since else None
+        last = (self.local(self.until) - timedelta(microseconds=1)).date().isoformat() if self.until else None
+        if first and last:
+            parts = [f"calls {first} – {last}"]
+        elif first or last:
+            parts = [f"calls from {first}" if first else f"calls up to {last}"]
         else:
-            parts.append("all calls")
+            parts = ["all calls"]
         for name, value in (("team", self.team), ("agent", self.agent_id), ("customer", self.customer_id)):
             if value:
                 parts.append(f"{name} {value}")
@@ -143,7 +153,7 @@ def _next_bucket(start: date, period: Period) -> date:
 def parse_offset(text: str) -> timezone:
     """``"+08:00"``, ``"-05:30"`` or ``"Z"`` as a fixed UTC offset."""
     if text.strip().upper() in ("Z", "UTC", "+00:00"):
-        return timezone.utc
+        return UTC
     try:
         moment = datetime.fromisoformat(f"2000-01-01T00:00:00{text.strip()}")
     except ValueError:

@@ -7,6 +7,7 @@ No chart library and no script: each function returns one ``<svg>`` element size
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -28,9 +29,9 @@ def count(value: float) -> str:
     return f"{value:g}"
 
 
-def calls(n: int) -> str:
+def plural(n: int, noun: str) -> str:
     """``"1 call"``, ``"12 calls"``."""
-    return f"{n} call" if n == 1 else f"{n} calls"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,21 @@ def _fit(text: str, width: float) -> str:
     while text and text_width(text + "…") > width:
         text = text[:-1]
     return text + "…"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least ``value`` (axis tops)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * (1 - 1e-9))
+
+
+def ticks(top: float) -> list[float]:
+    """Gridline values from 0 to a :func:`nice_ceiling` ``top``, in round steps."""
+    mantissa = top / 10 ** math.floor(math.log10(top))
+    divisions = 5 if round(mantissa, 6) in (2.5, 5) else 4
+    return [top * k / divisions for k in range(divisions + 1)]
 
 
 def _label_width(labels: Sequence[str]) -> float:
@@ -173,7 +189,7 @@ def line_chart(
     x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,
     volumes: Sequence[int] | None = None, fmt: Callable[[float], str] = percent, height: int = 240,
 ) -> str:  # fmt: skip
-    """Lines over buckets (periods), gridlines at quarters of the top value, a point per bucket.
+    """Lines over buckets (periods) on round gridlines, a point per bucket.
 
     ``volumes`` (calls per bucket) are drawn as light bars behind the lines, on their own scale, so a
     rate over few calls is seen for what it is.
@@ -183,7 +199,7 @@ def line_chart(
     body, top_pad = _legend([*legend, *([("calls 通话量", VOLUME_COLOR)] if volumes else [])], left)
     top_pad += 8
     plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
-    top = max((v for _, values in series for v in values), default=0) or 1
+    top = nice_ceiling(max((v for _, values in series for v in values), default=0))
     step = plot_w / max(len(x_labels) - 1, 1)
     if volumes:
         most = max(volumes, default=0) or 1
@@ -192,10 +208,10 @@ def line_chart(
             h = plot_h * 0.5 * n / most
             x = left + i * step - width / 2
             body.append(_rect(x, top_pad + plot_h - h, width, h, VOLUME_COLOR, f"{label}: {n} calls"))
-    for k in range(5):
-        y = top_pad + plot_h - plot_h * k / 4
+    for tick in ticks(top):
+        y = top_pad + plot_h - plot_h * tick / top
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" class="grid"></line>')
-        body.append(_text(left - 6, y + 4, fmt(top * k / 4), anchor="end", cls="tick"))
+        body.append(_text(left - 6, y + 4, fmt(tick), anchor="end", cls="tick"))
     every = max(1, round(len(x_labels) / 10))
     for i, label in enumerate(x_labels):
         if i % every == 0:

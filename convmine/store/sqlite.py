@@ -241,10 +241,10 @@ class SQLiteStore(ProfileStore):
     def add_reviews(self, reviews: Iterable[Review]) -> int:
         pending = list(reviews)
         for review in pending:
-            if review.label and review.value is not None and self.taxonomy[review.label].value_type is None:
-                raise TaxonomyError(f"label {review.label!r} takes no value, got {review.value:g}")
             if review.label:
-                self.taxonomy[review.label]  # raises, naming the unknown label and what it may have meant
+                label = self.taxonomy[review.label]  # raises, naming the label and what it may have meant
+                if review.value is not None and label.value_type is None:
+                    raise TaxonomyError(f"label {label.id!r} takes no value, got {review.value:g}")
         db = self._db
         recorded = 0
         try:
@@ -374,9 +374,9 @@ def _label_filter(labels: LabelFilter, column: str) -> tuple[list[str], list[obj
     if labels is None:
         return [], []
     if isinstance(labels, str):
-        prefix = labels.rstrip(".")  # a whole label ID, or whole dotted segments of one
+        prefix = labels.rstrip(".")  # a whole label ID, or whole dotted segments of one ("/" sorts after ".")
         return [f"({column} = ? OR ({column} >= ? AND {column} < ?))"], [prefix, prefix + ".", prefix + "/"]
-    wanted = list(labels)  # "/" above sorts right after "."
+    wanted = list(labels)
     return [f"{column} IN ({', '.join('?' * len(wanted))})"], wanted
 
 
