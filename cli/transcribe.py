@@ -58,6 +58,7 @@ def transcribe(
         list[str] | None, typer.Option("--term", help="A bank or product name the recogniser should expect.")
     ] = None,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads for recognition (0: all).")] = 0,
+    max_hours: Annotated[float, typer.Option("--max-hours", min=0.0, help="Refuse longer recordings.")] = 4.0,
 ) -> None:
     """Transcribe call recordings into speaker-attributed, timestamped call JSON files."""
     from convmine.audio import transcribe_paths
@@ -77,6 +78,7 @@ def transcribe(
             quarantine=quarantine,
             extra_terms=tuple(term or ()),
             threads=threads,
+            max_hours=max_hours,
         )
         for item in items:
             if isinstance(item, Failure):

@@ -485,3 +485,15 @@ def test_random_calls_round_trip_through_the_store(calls):
         assert len(list(store.observations())) == len(expected)
         store.save(calls, batch_size=3)  # re-saving changes nothing
         assert [store.get_call(c.call.call_id) for c in calls] == [_utc(c) for c in calls]
+
+
+def test_a_profile_at_a_past_moment_leaves_out_later_observations(store):
+    store.save(
+        [
+            tagged("early", "u1", "preference.risk.guaranteed", started_at=T0),
+            tagged("late", "u1", "preference.risk.high", started_at=T0 + timedelta(days=10)),
+        ]
+    )
+    then = store.profile("u1", now=T0 + timedelta(days=1), history=True)
+    assert [e.label for e in then.entries] == ["preference.risk.guaranteed"]
+    assert [e.label for e in store.profile("u1", now=T0 + timedelta(days=10)).entries] == ["preference.risk.high"]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from convmine.profile import Observation, Profile, merge_profile
+from convmine.profile import Observation, Profile, as_utc, merge_profile
 from convmine.review import Review
 from convmine.schema import TaggedCall
 from convmine.taxonomy import Taxonomy, load_taxonomy
@@ -156,12 +156,16 @@ class ProfileStore(ABC):
         include_stale: bool = True,
         history: bool = False,
     ) -> Profile:
-        """The customer's merged profile at ``now`` (default: now); see :mod:`convmine.profile`."""
+        """The customer's merged profile as it stood at ``now`` (default: now); see :mod:`convmine.profile`.
+
+        Observations made after ``now`` are left out, so a past ``now`` shows the profile of that day.
+        """
+        now = datetime.now(UTC) if now is None else as_utc(now)
         return merge_profile(
             customer_id,
-            self.observations(customer_id=customer_id),
+            (o for o in self.observations(customer_id=customer_id) if o.observed_at <= now),
             self.taxonomy,
-            datetime.now(UTC) if now is None else now,
+            now,
             include_stale=include_stale,
             history=history,
         )
