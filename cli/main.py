@@ -20,6 +20,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 import convmine
 from convmine.errors import ConvmineError
@@ -36,7 +37,7 @@ taxonomy_app = typer.Typer(
 app.add_typer(taxonomy_app, name="taxonomy")
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
 ModelOpt = Annotated[
@@ -54,7 +55,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except ConvmineError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
+        err.print(Text("Error: ", style="bold red").append(str(exc), style=""), highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -67,16 +68,29 @@ class MaskChoice(StrEnum):
     full = "full"
 
 
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"convmine {convmine.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """convmine: transcripts in, evidenced taxonomy tags and customer profiles out."""
 
 
 @app.command()
 def tag(
     paths: Annotated[
-        list[Path], typer.Argument(help="Transcript files or folders (JSON, JSONL, CSV, TSV, TXT).")
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Transcripts or recordings, files or folders (JSON, JSONL, CSV, TSV, TXT, audio)."
+        ),
+    ] = None,
     db: Db = "convmine.db",
     customer_id: Annotated[
         str | None, typer.Option("--customer-id", help="Customer ID for inputs that do not name one.")
@@ -90,15 +104,41 @@ def tag(
         MaskChoice,
         typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all."),
     ] = MaskChoice.default,
+    utc_offset: Annotated[
+        str, typer.Option("--utc-offset", help="Time zone of start times written without one.")
+    ] = "+08:00",
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Let a call overwrite a stored call of the same ID from another file."
+        ),
+    ] = False,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            help="Recordings: CSV with path, call_id, customer_id, agent_id, started_at, agent_channel."
+        ),
+    ] = None,
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Recordings: copy bad ones here, each with a NAME.reason.txt.")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Recordings: speech recogniser, whisper or funasr.")
+    ] = "whisper",
 ) -> None:
     """Tag every customer turn of the given calls and store the tags in the profile store."""
+    from convmine.audio import audio_settings
     from convmine.batch import tag_paths
-    from convmine.cli.render import failures_table, summary_table
+    from convmine.cli.render import failure_lines, summary_table
+    from convmine.reports.scope import parse_offset
     from convmine.store import open_store
 
     with _errors():
+        if not paths and manifest is None:
+            raise ConvmineError("name the transcripts or recordings to tag, or a --manifest")
         pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask.value)
         with (
+            audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
             open_store(db, taxonomy=pipeline.taxonomy) as store,
             Progress(
                 SpinnerColumn(),
@@ -112,16 +152,18 @@ def tag(
         ):
             task = progress.add_task("tag", total=None)
             summary = tag_paths(
-                paths,
+                paths or audio.manifest.paths,
                 pipeline=pipeline,
                 store=store,
                 customer_id=customer_id,
                 batch_size=batch_size,
+                local_time=parse_offset(utc_offset),
+                replace_other=replace,
                 on_progress=lambda n: progress.advance(task, n),
             )
     out.print(summary_table(summary))
     if summary.failures:
-        err.print(failures_table(summary))
+        err.print(failure_lines(summary), soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -140,14 +182,16 @@ def profile(
     from convmine.cli.render import profile_table
     from convmine.store import open_store
 
-    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
+        if not store.calls(customer_id=customer_id):
+            raise ConvmineError(f"no calls of customer {customer_id!r} in {db}")
         result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
     if json_:
         _print_json(result.to_dict())
     elif not result.entries:
         err.print(f"No tags stored for customer {customer_id!r} in {db}.")
     else:
-        out.print(profile_table(result))
+        out.print(profile_table(result, out.width))
 
 
 @app.command()
@@ -155,18 +199,23 @@ def show(
     call_id: Annotated[str, typer.Argument(help="The call's ID.")],
     db: Db = "convmine.db",
     taxonomy: TaxonomyOpt = None,
+    utc_offset: Annotated[
+        str, typer.Option("--utc-offset", help="Time zone to show the start time in.")
+    ] = "+08:00",
 ) -> None:
     """Show a stored call's transcript with its tags inline."""
     from convmine.cli.render import transcript
+    from convmine.reports.scope import parse_offset
     from convmine.store import open_store
 
     with _errors():
+        zone = parse_offset(utc_offset)
         tax = convmine.load_taxonomy(taxonomy)
-        with open_store(db, taxonomy=tax) as store:
+        with open_store(db, taxonomy=tax, create=False) as store:
             result = store.get_call(call_id)
         if result is None:
             raise ConvmineError(f"no call {call_id!r} in {db}; `convmine export` lists what is stored")
-    out.print(transcript(result, tax))
+    out.print(transcript(result, tax, zone))
 
 
 class ExportFormat(StrEnum):
@@ -187,9 +236,14 @@ def export(
     from convmine.export import TAG_COLUMNS, tag_rows, write_csv, write_jsonl
     from convmine.store import open_store
 
-    with _errors(), open_store(db) as store:
+    with _errors(), open_store(db, create=False) as store:
         rows = tag_rows(store.observations(customer_id=customer_id))
-        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        # A CSV file gets a BOM so that Excel reads the Chinese; stdout stays plain UTF-8.
+        encoding = "utf-8-sig" if format is ExportFormat.csv else "utf-8"
+        try:
+            stream = output.open("w", encoding=encoding, newline="") if output else sys.stdout
+        except OSError as exc:
+            raise ConvmineError(f"cannot write {output}: {exc.strerror}") from None
         try:
             n = (
                 write_csv(rows, stream, TAG_COLUMNS)
@@ -257,11 +311,13 @@ def _register_subcommands() -> None:
     from convmine.cli.corpus import corpus_app
     from convmine.cli.report import report_app
     from convmine.cli.review import export_training, review_app
+    from convmine.cli.transcribe import transcribe
 
     app.add_typer(corpus_app, name="corpus")
     app.add_typer(report_app, name="report")
     app.add_typer(review_app, name="review")
     app.command("export-training")(export_training)
+    app.command()(transcribe)
 
 
 _register_subcommands()

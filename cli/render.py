@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -29,55 +31,61 @@ def summary_table(summary: BatchSummary) -> Table:
     return table
 
 
-def failures_table(summary: BatchSummary) -> Table:
-    table = Table(title="Failed inputs (set aside; the rest of the batch went on)", title_justify="left")
-    for column in ("input", "stage", "reason"):
-        table.add_column(column)
+def failure_lines(summary: BatchSummary) -> Text:
+    """One line per failed input, ``where: [stage] reason``, easy to grep in a night's log."""
+    text = Text(
+        f"{len(summary.failures)} input(s) failed and were set aside; the rest of the batch went on:\n"
+    )
     for failure in summary.failures:
-        where = f"{failure.source}:{failure.line}" if failure.line is not None else failure.source
-        table.add_row(where, failure.stage, failure.reason)
-    return table
+        text.append(
+            str(failure.source if failure.line is None else f"{failure.source}:{failure.line}"), "bold"
+        )
+        text.append(f": [{failure.stage}] {failure.reason}\n")
+    return text
 
 
 def _value(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def profile_table(profile: Profile) -> Table:
+def profile_table(profile: Profile, width: int) -> Table:
+    """The profile as a table; below 140 columns the name, confidence and call columns are left out."""
+    wide = width >= 140
     table = Table(title=f"Customer profile {profile.customer_id}", title_justify="left")
     table.add_column("label", no_wrap=True)
-    table.add_column("name")
+    if wide:
+        table.add_column("name")
     table.add_column("value", justify="right")
-    table.add_column("conf.", justify="right")
+    if wide:
+        table.add_column("conf.", justify="right")
     table.add_column("observed", no_wrap=True)
-    table.add_column("call", no_wrap=True)
-    table.add_column("evidence", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    if wide:
+        table.add_column("call", no_wrap=True)
+    table.add_column("evidence", overflow="fold", min_width=12)
     for entry in profile.entries:
-        name = Text(entry.name)
-        if entry.stale:
-            name.append(" stale", style="yellow")
-        if not entry.current:
-            name.append(" history", style="blue")
-        table.add_row(
-            entry.label,
-            name,
-            _value(entry.value),
-            f"{entry.confidence:.2f}",
-            entry.observed_at.date().isoformat(),
-            entry.call_id,
-            entry.evidence.quote,
-            style="dim" if entry.stale or not entry.current else "",
-        )
+        status = "history" if not entry.current else "stale" if entry.stale else ""
+        cells: list[str | Text] = [entry.label]
+        if wide:
+            cells.append(Text(entry.name))
+        cells.append(_value(entry.value))
+        if wide:
+            cells.append(f"{entry.confidence:.2f}")
+        cells += [entry.observed_at.date().isoformat(), status]
+        if wide:
+            cells.append(Text(entry.call_id))
+        cells.append(Text(entry.evidence.quote))
+        table.add_row(*cells, style="dim" if status else "")
     return table
 
 
-def transcript(result: TaggedCall, taxonomy: Taxonomy) -> Group:
+def transcript(result: TaggedCall, taxonomy: Taxonomy, zone: tzinfo) -> Group:
     call = result.call
     head = Text(
         f"{call.call_id}  customer {call.customer_id or '-'}  agent {call.agent_id or '-'}", style="bold"
     )
     if call.started_at:
-        head.append(f"  {call.started_at.isoformat()}")
+        head.append(f"  {call.started_at.astimezone(zone).isoformat()}")
     lines: list[Text] = [head]
     by_turn: dict[int, list] = {}
     for tag in result.tags:

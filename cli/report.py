@@ -79,7 +79,7 @@ def _write(
             tz=tz,
             period=period.value if period else None,
         )
-        with open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+        with open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
             written = write_report(name, store, scope, out, csv_dir=csv_dir)
     meta = written.report.meta
     err.print(f"Wrote the {name} report ({meta.calls} calls, {meta.customers} customers) to {written.html}.")

@@ -86,7 +86,7 @@ def review_export(
     with _errors():
         scope = _scope(since, until, agent, customer, utc_offset)
         with (
-            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store,
+            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store,
             _output(out, "utf-8-sig") as stream,
         ):
             n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, **scope)
@@ -109,7 +109,7 @@ def review_import(
     from convmine.review import import_reviews
     from convmine.store import open_store
 
-    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store:
+    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
         summary = import_reviews(store, file, reviewer=reviewer)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items())) or "no verdicts"
     out.print(
@@ -142,7 +142,7 @@ def export_training(
     with _errors():
         scope = _scope(since, until, agent, customer, utc_offset)
         with (
-            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy)) as store,
+            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store,
             _output(out, "utf-8") as stream,
         ):
             n = write_training(store, stream, context_turns=context_turns, **scope)

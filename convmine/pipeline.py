@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
+from convmine.errors import ConvmineError
 from convmine.schema import Call, Evidence, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.tagging.base import Tagger
 from convmine.text import Masker, normalize
@@ -39,6 +40,8 @@ class Pipeline:
         """Tag one call, or one customer utterance given as text."""
         if isinstance(item, str):
             item = Call(call_id="text", customer_id=None, utterances=[Utterance(0, "customer", item)])
+        elif not isinstance(item, Call):
+            raise ConvmineError(f"a pipeline tags a Call or a str, got {type(item).__name__}")
         return next(self.pipe([item]))
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:

@@ -257,6 +257,15 @@ def _build(files: list[tuple[Path, TaxonomyFile]]) -> Taxonomy:
                     base = labels[lab.id][1]
                     if files[0][0] == path:
                         raise TaxonomyError(f"{path}: label {lab.id!r} is defined twice")
+                    if (
+                        (lab.name and lab.name != base.name)
+                        or (lab.description and lab.description != base.description)
+                        or (lab.value_type not in (None, base.value_type))
+                    ):
+                        raise TaxonomyError(
+                            f"{path}: {lab.id!r} renames or redefines an inherited label; "
+                            "extensions may only add labels and vocabulary"
+                        )
                     merged = {
                         f: getattr(base, f) + [v for v in getattr(lab, f) if v not in getattr(base, f)]
                         for f in VOCABULARY_FIELDS

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-np = pytest.importorskip("numpy", reason="the asr extra is not installed")
-pytest.importorskip("av", reason="the asr extra is not installed")
-pytest.importorskip("onnxruntime", reason="the asr extra is not installed")
+from tests.extras import need
 
-from convmine.audio.decode import LevelStats, decode_blocks, probe  # noqa: E402
-from convmine.audio.errors import BadAudioError  # noqa: E402
-from convmine.audio.features import FbankStream, fbank  # noqa: E402
-from convmine.audio.vad import FsmnVad  # noqa: E402
-from tests.audio_files import AUDIO_DIR, REFERENCES, bad_recordings, tone, write_audio  # noqa: E402
+np = need("numpy", "asr")
+need("av", "asr")
+need("onnxruntime", "asr")
+
+from convmine.audio.decode import LevelStats, decode_blocks, probe
+from convmine.audio.errors import BadAudioError
+from convmine.audio.features import FbankStream, fbank
+from convmine.audio.vad import FsmnVad
+from tests.audio_files import AUDIO_DIR, REFERENCES, bad_recordings, tone, write_audio
 
 HOUR = 3600.0
 

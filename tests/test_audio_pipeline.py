@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("faster_whisper", reason="the asr extra is not installed")
-pytest.importorskip("av", reason="the asr extra is not installed")
+from tests.extras import need
+
+need("faster_whisper", "asr")
+need("av", "asr")
 
 import typer
 from typer.testing import CliRunner

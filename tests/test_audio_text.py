@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-np = pytest.importorskip("numpy", reason="the asr extra is not installed")
+from tests.extras import need
 
-from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file  # noqa: E402
-from convmine.audio.evaluate import character_error_rate, role_accuracy  # noqa: E402
-from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means  # noqa: E402
-from convmine.audio.textnorm import normalize_numbers, normalize_transcript  # noqa: E402
-from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary  # noqa: E402
-from convmine.errors import InputError  # noqa: E402
-from convmine.ingest import supported_extensions  # noqa: E402
-from convmine.schema import Utterance  # noqa: E402
+np = need("numpy", "asr")
+
+from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file
+from convmine.audio.evaluate import character_error_rate, role_accuracy
+from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means
+from convmine.audio.textnorm import normalize_numbers, normalize_transcript
+from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary
+from convmine.errors import InputError
+from convmine.ingest import supported_extensions
+from convmine.schema import Utterance
 
 
 @pytest.mark.parametrize(

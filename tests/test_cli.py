@@ -94,7 +94,34 @@ def test_profile_all_shows_history_and_table_renders(db):
     assert len(everything) >= len(current)
     table = run("profile", "CUST-0001", "--db", str(db))
     assert table.exit_code == 0 and "CUST-0001" in table.output
-    assert "No tags" in run("profile", "NOBODY", "--db", str(db)).output
+    nobody = run("profile", "NOBODY", "--db", str(db))
+    assert nobody.exit_code == 1 and "no calls of customer 'NOBODY'" in nobody.output
+
+
+def test_reading_commands_refuse_a_missing_store(tmp_path):
+    missing = tmp_path / "typo.db"
+    for args in (["profile", "CUST-0001"], ["show", "X"], ["export"], ["report", "objections", "--out", "r.html"]):
+        result = run(*args, "--db", str(missing))
+        assert result.exit_code == 1 and "no profile store at" in result.output, args
+    assert not missing.exists()
+
+
+def test_errors_keep_square_brackets_and_export_to_a_bad_folder_is_one_line(db, tmp_path):
+    result = run("profile", "X", "--db", "postgresql://u@h/db")
+    assert result.exit_code == 1 and "convmine[postgres]" in result.output
+    bad = run("export", "--db", str(db), "--out", str(tmp_path / "no" / "such" / "x.csv"))
+    assert bad.exit_code == 1 and bad.output.startswith("Error: cannot write") and "Traceback" not in bad.output
+
+
+def test_csv_export_to_a_file_has_a_bom_for_excel(db, tmp_path):
+    out = tmp_path / "tags.csv"
+    assert run("export", "--format", "csv", "--db", str(db), "--out", str(out)).exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfcall_id,")
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.startswith("convmine ")
 
 
 def test_show_prints_the_transcript_with_tags_inline(db):
@@ -126,7 +153,7 @@ def test_export_to_a_file_for_one_customer(db, tmp_path):
 def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path):
     result = run("tag", str(EXAMPLES), str(BAD_INPUTS), "--db", str(tmp_path / "x.db"))
     assert result.exit_code == 1
-    assert "Failed inputs" in result.output and "calls tagged" in result.output
+    assert "failed and were set aside" in result.output and "calls tagged" in result.output
     stored = sqlite3.connect(tmp_path / "x.db").execute("SELECT count(*) FROM calls").fetchone()[0]
     assert stored >= 14
 
@@ -203,3 +230,42 @@ def test_mask_full_masks_every_digit_of_personal_numbers(tmp_path):
     assert run("tag", str(EXAMPLES / "json"), "--db", str(db), "--mask", "full").exit_code == 0
     texts = "\n".join(dump(db))
     assert "**** **** **** **** ***" in texts and "6217" not in texts
+
+
+def _txt_call(path: Path, customer: str, started_at: str = "2026-11-01T09:30:00") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"# customer_id: {customer}\n# started_at: {started_at}\n坐席：您好\n客户：我有理财经理了，不需要\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_call_id_taken_by_another_file_is_not_overwritten_without_replace(tmp_path):
+    db = tmp_path / "d.db"
+    first = _txt_call(tmp_path / "2026-11-01" / "0001.txt", "D1")
+    second = _txt_call(tmp_path / "2026-11-02" / "0001.txt", "D2")
+    assert run("tag", str(first), "--db", str(db)).exit_code == 0
+    assert run("tag", str(first), "--db", str(db)).exit_code == 0  # the same file again: replaced, fine
+    clash = run("tag", str(second), "--db", str(db))
+    assert clash.exit_code == 1 and "already stored for customer 'D1'" in clash.output
+    assert json.loads(run("profile", "D1", "--db", str(db), "--json").output)["tags"]
+    assert run("tag", str(second), "--db", str(db), "--replace").exit_code == 0
+    assert run("profile", "D2", "--db", str(db), "--json").exit_code == 0
+
+
+def test_start_times_without_an_offset_are_china_time_unless_told(tmp_path):
+    call = _txt_call(tmp_path / "c.txt", "T1")
+    stored = {}
+    for offset in ("+08:00", "Z"):
+        db = tmp_path / f"{offset[0]}.db"
+        assert run("tag", str(call), "--db", str(db), "--utc-offset", offset).exit_code == 0
+        stored[offset] = sqlite3.connect(db).execute("SELECT started_at FROM calls").fetchone()[0]
+    assert stored["+08:00"].startswith("2026-11-01T01:30:00") and stored["Z"].startswith("2026-11-01T09:30:00")
+
+
+def test_an_id_that_is_a_personal_number_fails_without_being_printed(tmp_path):
+    call = _txt_call(tmp_path / "13912345678.txt", "C1")
+    result = run("tag", str(call), "--db", str(tmp_path / "p.db"))
+    assert result.exit_code == 1 and "call_id holds a mobile number" in result.output
+    assert "13912345678" not in result.output and "139****5678" in result.output

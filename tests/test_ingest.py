@@ -121,7 +121,7 @@ def test_jsonl_reads_good_lines_and_reports_each_bad_one_by_line():
         (6, "call 'CALL-BAD-0006' has no customer ID"),
         (7, "call_id 'CALL-OK-0001' was already read from " + f"{BAD / 'mixed_batch.jsonl'}:1"),
     ]
-    assert "--customer-id" in failures[3].reason and "sidecar" in failures[3].reason
+    assert failures[3].reason.endswith('or name it with a "customer_id" field in the call object')
     assert "坐席" in failures[1].reason  # the message lists the known aliases
 
 
@@ -154,6 +154,109 @@ def test_empty_json_file(tmp_path):
 
 def test_a_file_without_calls_is_reported(tmp_path):
     assert only_failure([write(tmp_path / "none.json", "[]")]).reason == "the file holds no calls"
+
+
+def test_json_list_on_one_line_names_the_bad_item(tmp_path):
+    good = {"call_id": "A", "customer_id": "C1", "utterances": [{"speaker": "C", "text": "好"}]}
+    items = [good, "not a call", {**good, "call_id": "D"}, {**good, "call_id": "E", "utterances": 3}]
+    path = write(tmp_path / "list.json", json.dumps(items))
+    calls, failures = split(read_calls([path]))
+    assert [c.call_id for c in calls] == ["A", "D"]
+    assert [(f.line, f.reason) for f in failures] == [
+        (
+            1,
+            "list item [1]: a call must be a JSON object with call_id and utterances, got str; "
+            "the list's other calls are still read",
+        ),
+        (
+            1,
+            "list item [3]: call 'E': \"utterances\" must be a list of {speaker, text, start, end} objects; "
+            "the list's other calls are still read",
+        ),
+    ]
+
+
+def test_a_number_too_large_fails_its_call_not_the_batch(tmp_path):
+    good = '{"call_id": "A", "customer_id": "C1", "utterances": [{"speaker": "C", "text": "好"}]}'
+    huge = (
+        '{"call_id": "B", "customer_id": "C1", "utterances": [{"speaker": "C", "text": "好", "start": 1%s}]}'
+    )
+    listed = write(tmp_path / "list.json", f"[{good},\n{huge % ('0' * 400)}]")
+    calls, failures = split(read_calls([listed]))
+    assert [c.call_id for c in calls] == ["A"]
+    assert [(f.line, f.reason.split(";")[0]) for f in failures] == [
+        (
+            2,
+            "list item [1]: call 'B', utterances[0]: start <401 digits> is more than 24 hours (86,400 s) into the call",
+        )
+    ]
+    lines = write(tmp_path / "lines.jsonl", f"{huge % ('0' * 5000)}\n{good}\n")
+    calls, failures = split(read_calls([lines]))
+    assert [c.call_id for c in calls] == ["A"]
+    assert [(f.line, f.reason.split(";")[0]) for f in failures] == [
+        (1, "invalid JSON: it holds a number too long to read")
+    ]
+
+
+CARD = "6222020200112233445"
+
+
+@pytest.mark.parametrize("start", [CARD, "86400.5", "25:00:00", "1e300", "inf"])
+def test_csv_time_over_24_hours_is_refused_without_echoing_long_numbers(tmp_path, start):
+    path = write(
+        tmp_path / "t.csv",
+        f"call_id,customer_id,speaker,start,text\nA,C1,客户,0,好\nB,C1,客户,{start},好\nC,C1,客户,86400,好\n",
+    )
+    calls, failures = split(read_calls([path]))
+    assert [c.call_id for c in calls] == ["A", "C"]
+    [failure] = failures
+    assert failure.line == 3
+    assert (
+        failure.reason.startswith("start ")
+        and "is more than 24 hours (86,400 s) into the call" in failure.reason
+    )
+    assert CARD not in failure.reason and "6222" not in failure.reason
+
+
+@pytest.mark.parametrize("end", [6.2e18, 86401, 10**30])
+def test_json_time_over_24_hours_is_refused(tmp_path, end):
+    call = {"call_id": "X", "customer_id": "C", "utterances": [{"speaker": "C", "text": "好", "end": end}]}
+    failure = only_failure([write(tmp_path / "x.json", json.dumps(call))])
+    assert "utterances[0]: end " in failure.reason and "more than 24 hours" in failure.reason
+    assert "1000000000" not in failure.reason
+
+
+def test_text_time_over_24_hours_is_refused_with_its_line(tmp_path):
+    path = write(tmp_path / "t.txt", "坐席：您好\n[24:00:00-24:00:01] 客户：好\n")
+    failure = only_failure([path], customer_id="C")
+    assert (failure.line, failure.reason.split(";")[0]) == (
+        2,
+        "end '24:00:01' is more than 24 hours (86,400 s) into the call",
+    )
+
+
+@pytest.mark.parametrize("start", ["-1", "nan", "NaN", "-inf", "soon"])
+def test_negative_and_non_numeric_times_are_refused(tmp_path, start):
+    path = write(tmp_path / "t.csv", f"call_id,customer_id,speaker,start,text\nA,C1,客户,{start},好\n")
+    failure = only_failure([path])
+    assert failure.line == 2 and failure.reason.startswith(f"start {start!r} is not a time")
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31T23:59:59", "1969-12-31T23:59:59+08:00"])
+def test_implausible_started_at_is_refused_with_its_line(tmp_path, value):
+    path = write(
+        tmp_path / "t.csv",
+        f"call_id,customer_id,started_at,speaker,text\nA,C1,,客户,好\nA,C1,{value},客户,好\n",
+    )
+    failure = only_failure([path])
+    assert (failure.line, failure.reason) == (
+        3,
+        f"started_at {value!r} is not a plausible call time (years 1970–2099); check the date",
+    )
+    text = write(tmp_path / "t.txt", f"# customer_id: C1\n# started_at: {value}\n客户：好\n")
+    assert only_failure([text]).line == 2
+    call = {"call_id": "X", "customer_id": "C", "started_at": value, "utterances": []}
+    assert "not a plausible call time" in only_failure([write(tmp_path / "x.json", json.dumps(call))]).reason
 
 
 # --- CSV and TSV -----------------------------------------------------------------------------------
@@ -344,6 +447,79 @@ def test_a_colon_inside_a_continuation_line_is_text(tmp_path):
     assert call.utterances[0].text == "我下午3:30 以后有空"
 
 
+def test_text_decorated_role_prefixes():
+    call = read_call(BAD / "decorated_roles.txt")
+    assert [(u.speaker, u.text, u.start, u.end) for u in call.utterances] == [
+        ("agent", "您好，这里是华信银行，我是理财经理小李。", None, None),
+        ("customer", "嗯，你说。", None, None),
+        ("agent", "最近有一款中低风险的理财，年化业绩比较基准 3.2%。", 5.0, None),
+        ("customer", "我只买保本的。", None, None),
+        ("customer", "别的就不用介绍了。", 12.4, 15.0),
+        ("agent", "好的，那我给您留意保本型的产品。3:30 以后有空的话，可以来网点详细聊。", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "speaker", "text", "start", "end"),
+    [
+        ("客户(王先生)：我只买保本的。", "customer", "我只买保本的。", None, None),
+        ("客户（王先生）：我只买保本的", "customer", "我只买保本的", None, None),
+        ("客户(王先生)(VIP)：我只买保本的", "customer", "我只买保本的", None, None),
+        ("【客户】我只买保本的", "customer", "我只买保本的", None, None),
+        ("[客户]：我只买保本的", "customer", "我只买保本的", None, None),
+        ("(客户)：我只买保本的", "customer", "我只买保本的", None, None),
+        ("坐席(工号1027)：请问", "agent", "请问", None, None),
+        ("Agent (Zhang): may I ask", "agent", "may I ask", None, None),
+        ("00:01 客户：我只买保本的", "customer", "我只买保本的", 1.0, None),
+        ("00:01.2-00:03.5 客户：我只买保本的", "customer", "我只买保本的", 1.2, 3.5),
+        ("[00:02] 【C】我只买保本的", "customer", "我只买保本的", 2.0, None),
+        ("客户[00:01.2-00:03.5]：我只买保本的", "customer", "我只买保本的", 1.2, 3.5),
+        ("客户 00:01：我只买保本的", "customer", "我只买保本的", 1.0, None),
+        ("3:30 客户：我只买保本的", "customer", "我只买保本的", 210.0, None),
+        ("[1] 客户：我只买保本的", "customer", "我只买保本的", None, None),
+    ],
+)
+def test_text_decorated_role_starts_a_turn(tmp_path, line, speaker, text, start, end):
+    first = "客户：喂" if speaker == "agent" else "坐席：您好"
+    call = read_call(write(tmp_path / "t.txt", f"{first}\n{line}\n"), customer_id="C")
+    assert len(call.utterances) == 2, call.utterances
+    turn = call.utterances[1]
+    assert (turn.speaker, turn.text, turn.start, turn.end) == (speaker, text, start, end)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("王先生(客户)：我只买保本的", "unknown speaker '王先生(客户)'"),
+        ("客户（王先生）说：我只买保本的", "unknown speaker '客户（王先生）说'"),
+        ("1号坐席：您好", "unknown speaker '1号坐席'"),
+        ("[主持人] 大家好", "unknown speaker '主持人'"),
+        ("【系统】通话结束", "unknown speaker '系统'"),
+        ("(主持人)：大家好", "unknown speaker '主持人'"),
+        ("00:01 我只买保本的", "the line has no recognised role prefix"),
+        ("09:30 我只买保本的", "the line has no recognised role prefix"),
+        ("00:01.2-00:03.5 我只买保本的", "the line has no recognised role prefix"),
+        ("[00:01] 客户[00:02]：好", "the line carries two times, one before and one after the role"),
+        ("客户[00:01][00:02]：好", "the role '客户[00:01][00:02]' carries 2 times"),
+    ],
+)
+def test_text_line_that_looks_like_a_turn_without_a_known_role_is_an_error(tmp_path, line, reason):
+    path = write(tmp_path / "t.txt", f"坐席：您好\n{line}\n客户：好\n")
+    failure = only_failure([path], customer_id="C")
+    assert (failure.source, failure.line, failure.reason.split(";")[0]) == (str(path), 2, reason)
+
+
+def test_text_unknown_role_message_shows_how_to_annotate_a_role(tmp_path):
+    failure = only_failure([write(tmp_path / "t.txt", "张经理：您好\n")], customer_id="C")
+    assert "坐席(张经理)：" in failure.reason
+
+
+def test_text_plain_wrapped_lines_still_continue_the_turn(tmp_path):
+    path = write(tmp_path / "t.txt", "客户：我下午\n3:30 以后有空，\n10:30以后也行\n（笑）就这样吧\n")
+    [turn] = read_call(path, customer_id="C").utterances
+    assert (turn.speaker, turn.text) == ("customer", "我下午3:30 以后有空，10:30以后也行（笑）就这样吧")
+
+
 # --- customer IDs, empty calls, duplicates ---------------------------------------------------------
 
 
@@ -356,6 +532,35 @@ def test_missing_customer_id_tells_how_to_fix_it(tmp_path):
     )
     assert "CALL-5.meta.json" in failure.reason
     assert read_call(path, customer_id=" CUST-5 ").customer_id == "CUST-5"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "advice"),
+    [
+        ("x.json", '{"call_id": "X", "utterances": [{"speaker": "C", "text": "好"}]}', '"customer_id" field'),
+        (
+            "x.jsonl",
+            '{"call_id": "X", "utterances": [{"speaker": "C", "text": "好"}]}\n',
+            '"customer_id" field',
+        ),
+        ("x.csv", "call_id,speaker,text\nX,C,好\n", "a customer_id column"),
+        ("x.tsv", "call_id\tspeaker\ttext\nX\tC\t好\n", "a customer_id column"),
+    ],
+)
+def test_missing_customer_id_advice_fits_the_format(tmp_path, name, text, advice):
+    reason = only_failure([write(tmp_path / name, text)]).reason
+    assert reason.startswith("call 'X' has no customer ID; pass --customer-id (customer_id= in Python) or ")
+    assert advice in reason
+    assert "sidecar" not in reason and ".meta." not in reason and "# customer_id" not in reason
+
+
+def test_missing_customer_id_advice_for_a_format_without_a_place_for_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
+    register_reader(".rec")(
+        lambda path: iter([CallRecord(Call("R", None, [Utterance(0, "customer", "好")]))])
+    )
+    reason = only_failure([write(tmp_path / "r.rec", "")]).reason
+    assert reason == "call 'R' has no customer ID; pass --customer-id (customer_id= in Python)"
 
 
 def test_customer_id_argument_never_overrides_the_file(tmp_path):
@@ -404,6 +609,26 @@ def test_folder_is_read_recursively_in_sorted_order_skipping_non_transcripts(tmp
     assert [(c.call_id, c.customer_id) for c in calls] == [("y", "CY"), ("z", "CZ"), ("b", "CB")]
 
 
+def test_office_lock_files_in_a_folder_are_skipped(tmp_path):
+    good = write(tmp_path / "calls.csv", "call_id,customer_id,speaker,text\nX,C1,客户,好\n")
+    excel_lock = tmp_path / "~$calls.csv"
+    excel_lock.write_bytes(b"\x05zhang\x00\x00\x00" * 10)  # what Excel writes: the owner's name, padded
+    libreoffice_lock = write(tmp_path / ".~lock.calls.csv#", ",zhang,host,06.03.2026 10:00,file:///;\n")
+    write(tmp_path / "sub" / "~$other.txt", "客户：锁文件\n")
+    scan = scan_paths([tmp_path])
+    assert scan.found == [good]
+    assert scan.skipped == [libreoffice_lock, tmp_path / "sub" / "~$other.txt", excel_lock]
+    calls, failures = split(read_calls([tmp_path]))
+    assert ([c.call_id for c in calls], failures) == (["X"], [])
+
+
+def test_an_office_lock_file_named_directly_is_refused(tmp_path):
+    lock = write(tmp_path / "~$calls.csv", "call_id,customer_id,speaker,text\nX,C1,客户,好\n")
+    failure = only_failure([lock])
+    assert failure.source == str(lock)
+    assert failure.reason.startswith("this is a lock file that an office suite leaves while a file is open")
+
+
 def test_a_file_named_twice_is_read_once(tmp_path):
     path = write(tmp_path / "a.txt", "客户：好\n")
     assert scan_paths([path, tmp_path, str(path)]).found == [path]
@@ -420,7 +645,7 @@ def test_bad_paths_become_failures(tmp_path):
         "no such file or folder",
         "this is a transcript's metadata sidecar",
         "unsupported file type '.docx'",
-        "the folder holds no transcript files (.csv, .json, .jsonl, .tsv, .txt)",
+        f"the folder holds no transcript files ({', '.join(supported_extensions())})",
     ]
     assert [f.source for f in failures] == [
         str(tmp_path / "missing.txt"),
@@ -503,7 +728,7 @@ def test_binary_file_is_refused(tmp_path):
 
 def test_readers_are_registered_by_extension(monkeypatch):
     monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
-    assert supported_extensions() == (".csv", ".json", ".jsonl", ".tsv", ".txt")
+    assert {".csv", ".json", ".jsonl", ".tsv", ".txt"} <= set(supported_extensions())  # audio may add more
     assert reader_for(Path("X.JSON")) is reader_for(Path("x.json")) is not None
 
     def read_fake(path: Path):
@@ -522,11 +747,11 @@ def test_readers_are_registered_by_extension(monkeypatch):
 def test_a_registered_reader_joins_the_batch(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
 
-    @register_reader(".wav")
-    def read_wav(path: Path):
+    @register_reader(".rec")
+    def read_rec(path: Path):
         yield CallRecord(Call(path.stem, None, [Utterance(0, "customer", "你好")]))
 
-    write(tmp_path / "rec1.wav", "")
+    write(tmp_path / "rec1.rec", "")
     calls, _ = split(read_calls([tmp_path], customer_id="CUST-W"))
     assert [(c.call_id, c.customer_id) for c in calls] == [("rec1", "CUST-W")]
 

@@ -189,8 +189,8 @@ def test_invalid_styles_are_refused(kwargs: dict) -> None:
 
 def test_mask_call_masks_every_utterance_and_keeps_ids() -> None:
     call = Call(
-        "13812345678",
-        "6222021234567890128",
+        "CALL-0001",
+        "CUST-0001",
         [
             Utterance(0, "agent", "请问您的手机号？"),
             Utterance(1, "customer", "幺三八幺二三四五六七八", 1.0, 3.5),
@@ -333,3 +333,17 @@ def test_the_same_number_without_card_words_is_left_alone():
 )
 def test_a_number_said_as_an_id_is_masked_even_when_its_checksum_fails(text, kept):
     assert mask(text).endswith(kept)
+
+
+def test_mask_call_masks_the_source_and_refuses_personal_numbers_as_ids():
+    from convmine.errors import ConvmineError
+    from convmine.schema import Call, Utterance
+
+    call = Call("c1", "CUST-1", [Utterance(0, "customer", "打我13912345678")], source="rec/13912345678.wav")
+    masked = Masker().mask_call(call)
+    assert masked.source == "rec/139****5678.wav" and masked.utterances[0].text == "打我139****5678"
+    for field in ("call_id", "customer_id", "agent_id"):
+        bad = Call(**{"call_id": "c1", "customer_id": "C1", "agent_id": "A1", field: "13912345678"})
+        with pytest.raises(ConvmineError, match=f"{field} holds a mobile number") as caught:
+            Masker().mask_call(bad)
+        assert "13912345678" not in str(caught.value)

@@ -99,3 +99,8 @@ def test_load_gives_the_rule_tagger_by_default():
     assert nlp.tagger.name == "rules"
     with pytest.raises(convmine.ConvmineError, match="unknown tagger"):
         convmine.load("no-such-tagger")
+
+
+def test_anything_but_a_call_or_text_is_refused():
+    with pytest.raises(convmine.ConvmineError, match="got int"):
+        Pipeline(KeywordTagger())(123)  # type: ignore[arg-type]

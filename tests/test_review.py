@@ -64,10 +64,8 @@ def review(
     return Review("C1", turn, label, verdict, who, at, value)  # type: ignore[arg-type]
 
 
-def labels(store, customer: str = "U1") -> dict[str, tuple[str, float]]:
-    return {
-        e.label: (e.source, e.confidence) for e in store.profile(customer, now=T0 + timedelta(days=1)).entries
-    }
+def labels(store, customer: str = "U1", now: datetime = T0 + timedelta(days=1)) -> dict[str, tuple[str, float]]:
+    return {e.label: (e.source, e.confidence) for e in store.profile(customer, now=now).entries}
 
 
 # --- how verdicts apply -----------------------------------------------------------------------------
@@ -216,8 +214,8 @@ def test_export_lists_tags_and_untagged_customer_turns(store, tmp_path):
 def test_round_trip_export_edit_import_profile_training(tmp_path):
     db = fixture.build(tmp_path / "reports.db")
     with open_store(db) as store:
-        customer = "CUST-0005"
-        before = labels(store, customer)
+        customer, now = "CUST-0005", datetime(2026, 11, 30, tzinfo=UTC)
+        before = labels(store, customer, now)
         rows = export(store, tmp_path / "review.csv", customer_id=customer)
         wrong = next(r for r in rows if r["label"] == "objection.refusal.no_money")
         right = next(r for r in rows if r["label"].startswith("feedback."))
@@ -235,7 +233,7 @@ def test_round_trip_export_edit_import_profile_training(tmp_path):
         )  # fmt: skip
         assert import_reviews(store, edited, reviewer="王审核").stored == 0  # importing twice changes nothing
 
-        after = labels(store, customer)
+        after = labels(store, customer, now)
         assert before.get("objection.refusal.no_money") and "objection.refusal.no_money" not in after
         assert after["feedback.question.fees"] == ("review", 1.0)
         assert after[right["label"]] == ("review", 1.0)

@@ -84,8 +84,18 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _bad_json(exc: json.JSONDecodeError) -> str:
-    return f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax or re-export the file"
+def _bad_json(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax or re-export the file"
+    # Python refuses to convert integers of more than 4,300 digits
+    return "invalid JSON: it holds a number too long to read; fix the value or re-export the file"
+
+
+def _decode(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(_bad_json(exc), line=getattr(exc, "lineno", None)) from None
 
 
 def _list_item_lines(text: str, items: int) -> list[int]:
@@ -103,29 +113,31 @@ def _list_item_lines(text: str, items: int) -> list[int]:
     return lines
 
 
-def _record(value: object, path: Path, line: int) -> CallRecord | Failure:
+def _record(value: object, path: Path, line: int, item: int | None = None) -> CallRecord | Failure:
+    """The call ``value`` holds, or a failure; ``item`` is its index when the file holds a list of calls."""
     try:
         return CallRecord(call_from_dict(value, str(path)), line)
     except InputError as exc:
-        return Failure(str(path), exc.reason, line)
+        if item is None:
+            return Failure(str(path), exc.reason, line)
+        return Failure(
+            str(path), f"list item [{item}]: {exc.reason}; the list's other calls are still read", line
+        )
 
 
 @register_reader(".json")
 def read_json(path: Path) -> Iterator[CallRecord | Failure]:
-    """Calls from a ``.json`` file holding one call object or a list of them."""
+    """Calls from a ``.json`` file holding one call object or a list of them. A bad call in a list fails
+    alone, named by its index and the line it starts on; the list's other calls are read."""
     text = decode_text(path)
     if not text.strip():
         raise InputError("the file is empty; it should hold a call object or a list of them", line=1)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(_bad_json(exc), line=exc.lineno) from None
-    if isinstance(value, list):
-        items = list(zip(value, _list_item_lines(text, len(value)), strict=True))
-    else:
-        items = [(value, _line_of(text, len(text) - len(text.lstrip())))]
-    for item, line in items:
-        yield _record(item, path, line)
+    value = _decode(text)
+    if not isinstance(value, list):
+        yield _record(value, path, _line_of(text, len(text) - len(text.lstrip())))
+        return
+    for index, (item, line) in enumerate(zip(value, _list_item_lines(text, len(value)), strict=True)):
+        yield _record(item, path, line, index)
 
 
 @register_reader(".jsonl")
@@ -135,8 +147,8 @@ def read_jsonl(path: Path) -> Iterator[CallRecord | Failure]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Failure(str(path), _bad_json(exc), number)
+            value = _decode(line)
+        except InputError as exc:
+            yield Failure(str(path), exc.reason, number)
             continue
         yield _record(value, path, number)

@@ -16,6 +16,17 @@ from convmine.schema import Call, Failure
 
 Paths = Iterable[str | Path] | str | Path
 
+_LOCK_FILE_PREFIXES = ("~$", ".~lock.")  # left beside a file open in Microsoft Office / LibreOffice
+# Where each format names a call's customer, for the message when it does not; other formats (audio, …)
+# have only --customer-id.
+_CUSTOMER_ID_PLACES = {
+    ".txt": "a '# customer_id: …' line in the file or a sidecar {stem}.meta.json beside it",
+    ".json": 'a "customer_id" field in the call object',
+    ".jsonl": 'a "customer_id" field in the call object',
+    ".csv": "a customer_id column",
+    ".tsv": "a customer_id column",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Scan:
@@ -30,9 +41,20 @@ def _supported() -> str:
     return ", ".join(supported_extensions())
 
 
+def _is_lock_file(path: Path) -> bool:
+    """Whether ``path`` is an office suite's lock file (``~$calls.csv``, ``.~lock.calls.csv#``)."""
+    return path.name.startswith(_LOCK_FILE_PREFIXES)
+
+
 def _check_path(path: Path) -> Failure | None:
     if not path.exists():
         return Failure(str(path), "no such file or folder; check the path")
+    if _is_lock_file(path):
+        return Failure(
+            str(path),
+            "this is a lock file that an office suite leaves while a file is open, not a transcript; "
+            "pass the file itself",
+        )
     if is_sidecar(path):
         return Failure(
             str(path), "this is a transcript's metadata sidecar; pass the transcript (NAME.txt) instead"
@@ -45,13 +67,19 @@ def _check_path(path: Path) -> Failure | None:
 
 
 def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """(transcripts, skipped) under ``folder``, recursively, sorted; hidden files and folders are skipped."""
+    """(transcripts, skipped) under ``folder``, recursively, sorted; hidden files and folders, sidecars and
+    office lock files are skipped."""
     transcripts, skipped = [], []
     for top, folders, names in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".")]
         for name in names:
             path = Path(top, name)
-            usable = not name.startswith(".") and not is_sidecar(path) and reader_for(path) is not None
+            usable = (
+                not name.startswith(".")
+                and not _is_lock_file(path)
+                and not is_sidecar(path)
+                and reader_for(path) is not None
+            )
             (transcripts if usable else skipped).append(path)
     return sorted(transcripts), sorted(skipped)
 
@@ -87,6 +115,12 @@ def scan_paths(paths: Paths) -> Scan:
     return scan
 
 
+def _no_customer_id(call_id: str, path: Path) -> str:
+    reason = f"call {call_id!r} has no customer ID; pass --customer-id (customer_id= in Python)"
+    place = _CUSTOMER_ID_PLACES.get(path.suffix.lower())
+    return f"{reason} or name it with {place.format(stem=path.stem)}" if place else reason
+
+
 class _BatchChecks:
     """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID."""
 
@@ -102,13 +136,7 @@ class _BatchChecks:
             )
         if call.customer_id is None:
             if self.customer_id is None:
-                return Failure(
-                    str(path),
-                    f"call {call.call_id!r} has no customer ID; pass --customer-id (customer_id= in Python) "
-                    "or name it in the file: a customer_id field or column, a '# customer_id: …' line, "
-                    f"or a sidecar {path.stem}.meta.json beside a .txt transcript",
-                    line,
-                )
+                return Failure(str(path), _no_customer_id(call.call_id, path), line)
             call = dataclasses.replace(call, customer_id=self.customer_id)
         elif self.customer_id is not None and call.customer_id != self.customer_id:
             return Failure(

@@ -2,12 +2,20 @@
 
     # customer_id: CUST-0002
     [00:01.2-00:03.5] 坐席：您好，这里是…银行。
-    客户:嗯，你说。
+    客户(王先生)：嗯，你说。
+    【客户】我只买保本的。
 
-Roles are any :data:`~convmine.ingest.values.SPEAKER_ALIASES` (坐席/客服/客户经理/A, 客户/用户/C, …),
-followed by a full- or half-width colon; an optional ``[start-end]`` time range may precede the role.
-Blank lines are skipped; a line without a role prefix continues the turn above it, but a line that
-starts with an unknown short label and a colon (``张经理：``) is an error rather than a guess.
+A role is any :data:`~convmine.ingest.values.SPEAKER_ALIASES` (坐席/客服/客户经理/A, 客户/用户/C, …)
+followed by a full- or half-width colon. Decorated prefixes are read too: a name, staff number or time
+in brackets after the role (``坐席(工号1027)：``, ``客户[00:01.2-00:03.5]：``), a bare time after the
+role (``客户 00:01：``), a role in ``【】`` or ``[]`` (colon optional), and a time or time range before
+any of these (``00:01 客户：``, ``[00:01.2-00:03.5] 坐席：``).
+
+Blank lines are skipped, and a plain line continues the turn above it (a line wrapped by an editor).
+A line that starts like a turn but names no known role is an error naming its line, never a guess:
+an unknown label with a colon (``张经理：``, ``王先生(客户)：``), a label in ``【】`` or ``[]``
+(``[主持人]``), or a time without a role (``00:01 就这样``). A bare ``H:MM`` without a leading zero
+(``3:30 以后有空``) is a time said in the text unless a role follows it.
 
 The call's metadata (``call_id``, ``customer_id``, ``agent_id``, ``started_at``) comes from
 ``# key: value`` comment lines in the file and from a sidecar ``NAME.meta.json`` / ``NAME.meta.yaml``
@@ -34,7 +42,6 @@ from convmine.ingest.values import (
     decode_text,
     parse_id,
     parse_seconds,
-    parse_speaker,
     parse_started_at,
 )
 from convmine.schema import Call, Failure, Speaker, Utterance
@@ -42,10 +49,25 @@ from convmine.schema import Call, Failure, Speaker, Utterance
 METADATA_KEYS = ("call_id", "customer_id", "agent_id", "started_at")
 SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
 
-_TIME = r"\d+(?::\d+){0,2}(?:[.,]\d+)?"
-_TIME_RANGE = re.compile(rf"^\[\s*({_TIME})\s*[-–~]\s*({_TIME})\s*\]\s*")
-_ROLE = re.compile(r"^([^:：]{1,12}?)\s*[:：]\s*")
-_LABEL_LIKE = re.compile(r"[^\W\d][\w ]{0,9}")
+_TIME = r"\d+(?::\d+){0,2}(?:[.,]\d+)?"  # in brackets: seconds (12.5) or a clock (00:12.5, 1:02:03)
+_CLOCK = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?"  # outside brackets only a clock is a time
+_DASH = r"\s*[-–—~～]\s*"
+_OPEN, _CLOSE, _BRACKETS = r"[\[【(（]", r"[\]】)）]", "\\[\\]【】()（）"
+# A single time in brackets needs a colon or a decimal point: "[1]" is a line number, not a time.
+_BRACKETED_TIME = re.compile(
+    rf"{_OPEN}\s*(?:(?P<start>{_TIME}){_DASH}(?P<end>{_TIME})|(?P<at>\d+(?::\d+){{1,2}}(?:[.,]\d+)?|\d+[.,]\d+))"
+    rf"\s*{_CLOSE}"
+)
+_BARE_TIME = re.compile(rf"(?P<start>{_CLOCK})(?:{_DASH}(?P<end>{_CLOCK}))?(?![\d:])")
+_TIME_OF_DAY = re.compile(r"(?:[1-9]|1\d|2[0-3]):[0-5]\d")  # 3:30, 10:30 — may be a time said in the text
+_NOTE = rf"{_OPEN}[^{_BRACKETS}]{{0,30}}{_CLOSE}"  # a name, staff number or time after the role
+_ROLE_IN_BRACKETS = re.compile(
+    rf"(?P<open>{_OPEN})\s*(?P<label>[^{_BRACKETS}:：]{{1,12}}?)\s*{_CLOSE}\s*(?P<colon>[:：])?\s*"
+)
+# Everything before the role's colon: words, bracketed notes and bare clock times (whose colons are not it).
+_ROLE_WITH_COLON = re.compile(rf"(?P<head>(?:{_CLOCK}|{_NOTE}|[^{_BRACKETS}:：]){{1,40}}?)\s*[:：]\s*")
+_LABEL_AND_TIME = re.compile(rf"(?P<label>.*?)\s*(?P<time>{_BARE_TIME.pattern})?")
+_LABEL_LIKE = re.compile(r"(?=.*[^\W\d_])[\w ]{1,10}")  # a word of up to 10 characters, not only digits
 _HEADER = re.compile(r"^#\s*([\w-]+)\s*[:：]\s*(.*?)\s*$")
 
 
@@ -137,17 +159,112 @@ def _read_sidecar(transcript: Path, metadata: _Metadata) -> None:
         raise InputError(exc.reason, source=str(sidecar), line=exc.line) from None
 
 
-def _role(line: str) -> tuple[Speaker | None, str, str | None]:
-    """``(speaker, rest of line, label)``: the speaker when the line starts with a known role; else ``None``
-    and, when the line starts with what looks like an unknown role label, that label."""
-    match = _ROLE.match(line)
-    if not match:
-        return None, line, None
-    label = match.group(1).strip()
+@dataclass(frozen=True, slots=True)
+class _Time:
+    """A time or time range written on a line, as written."""
+
+    start: str
+    end: str | None
+    said_in_text: bool = False  # a bare H:MM such as 3:30, which may be part of the text
+
+
+@dataclass(frozen=True, slots=True)
+class _Role:
+    """A role prefix: its label, the speaker it names (``None``: an unknown role), a time written with it,
+    and the rest of the line."""
+
+    label: str
+    speaker: Speaker | None
+    time: _Time | None
+    rest: str
+
+
+def _leading_time(line: str) -> tuple[_Time | None, str]:
+    """The time or time range a line starts with (``[00:01.2-00:03.5]``, ``00:01``) and the rest of it."""
+    if bracketed := _BRACKETED_TIME.match(line):
+        time = _Time(bracketed["start"] or bracketed["at"], bracketed["end"])
+        return time, line[bracketed.end() :].lstrip()
+    if bare := _BARE_TIME.match(line):
+        time = _Time(bare["start"], bare["end"], said_in_text=_TIME_OF_DAY.fullmatch(bare[0]) is not None)
+        return time, line[bare.end() :].lstrip()
+    return None, line
+
+
+def _role_with_colon(text: str) -> _Role | None:
+    """``客户：`` / ``坐席(工号1027)：`` / ``客户[00:01.2-00:03.5]：`` / ``客户 00:01：``; ``None`` when the
+    text before the colon is not a short label (it is then part of the text)."""
+    match = _ROLE_WITH_COLON.match(text)
+    if match is None:
+        return None
+    head = match["head"].strip()
+    notes = re.findall(_NOTE, head)
+    parts = _LABEL_AND_TIME.fullmatch(re.sub(_NOTE, " ", head).strip())
+    assert parts is not None, "the pattern matches any text"
+    label = parts["label"].strip()
+    times = [
+        _Time(time["start"] or time["at"], time["end"])
+        for note in notes
+        if (time := _BRACKETED_TIME.fullmatch(note))
+    ]
+    if parts["time"]:
+        times.append(_Time(parts["start"], parts["end"]))
     speaker = SPEAKER_ALIASES.get(label.lower())
-    if speaker is None:
-        return None, line, label if _LABEL_LIKE.fullmatch(label) else None
-    return speaker, line[match.end() :], label
+    if speaker is None and not _LABEL_LIKE.fullmatch(label):
+        return None
+    if len(times) > 1:
+        raise InputError(f"the role {head!r} carries {len(times)} times; keep one")
+    time = times[0] if times else None
+    return _Role(head if speaker is None else label, speaker, time, text[match.end() :])
+
+
+def _role(text: str) -> _Role | None:
+    """The role prefix ``text`` starts with, or ``None`` when it has none (the speaker is ``None`` for a
+    label that looks like a role but is not a known one)."""
+    bracketed = _ROLE_IN_BRACKETS.match(text)
+    if bracketed:
+        label = bracketed["label"].strip()
+        speaker = SPEAKER_ALIASES.get(label.lower())
+        if speaker is not None:
+            return _Role(label, speaker, None, text[bracketed.end() :])
+    role = _role_with_colon(text)
+    if role is not None or bracketed is None:
+        return role
+    # [主持人] / 【系统】 / (主持人)：…, but not a note such as （笑）at the start of a wrapped line
+    label = bracketed["label"].strip()
+    if bracketed["open"] in "[【" or (bracketed["colon"] and _LABEL_LIKE.fullmatch(label)):
+        return _Role(label, None, None, text[bracketed.end() :])
+    return None
+
+
+def _unknown_role(label: str) -> InputError:
+    return InputError(
+        f"unknown speaker {label!r}; start the line with a role — 坐席/座席/客服/客户经理/理财经理/A/bot for "
+        "the agent, 客户/用户/C/user for the customer — and put a name or staff number after it in brackets, "
+        "e.g. 坐席(张经理)：… or 客户(王先生)：…"
+    )
+
+
+_NO_ROLE = (
+    "the line has no recognised role prefix; start each turn with a role and a colon, "
+    "e.g. 坐席：… / 客户：… / 客服: … / A: … / C: … (a name, staff number or time may follow the role in "
+    "brackets: 客户(王先生)：…)"
+)
+
+
+def _turn_start(line: str) -> tuple[Speaker, str, _Time | None] | None:
+    """``(speaker, text, time)`` when the line starts a turn; ``None`` when it continues the turn above.
+    Raises for a line that starts like a turn (a label, a bracketed label, a time) without a known role."""
+    time, rest = _leading_time(line)
+    role = _role(rest)
+    if role is not None and role.speaker is None:
+        raise _unknown_role(role.label)
+    if role is not None and role.speaker is not None:
+        if time is not None and role.time is not None:
+            raise InputError("the line carries two times, one before and one after the role; keep one")
+        return role.speaker, role.rest, time or role.time
+    if time is not None and not time.said_in_text:
+        raise InputError(_NO_ROLE)
+    return None
 
 
 def _read_line(line: str, number: int, turns: list[_Turn], metadata: _Metadata, path: Path) -> None:
@@ -157,21 +274,22 @@ def _read_line(line: str, number: int, turns: list[_Turn], metadata: _Metadata, 
         if header and key in METADATA_KEYS:
             metadata.add(key, header.group(2), f"line {number} of {path.name}")
         return
-    times = _TIME_RANGE.match(line)
-    speaker, rest, label = _role(line[times.end() :] if times else line)
-    if speaker is not None:
-        start = parse_seconds(times.group(1), "start") if times else None
-        end = parse_seconds(times.group(2), "end") if times else None
-        turns.append(_Turn(speaker, number, start, end, [rest] if rest.strip() else []))
-    elif label is not None:
-        parse_speaker(label)  # raises: names the unknown role and the known ones
-    elif times is not None or not turns:
-        raise InputError(
-            "the line has no recognised role prefix; start each turn with a role and a colon, "
-            "e.g. 坐席：… / 客户：… / 客服: … / A: … / C: …"
+    start = _turn_start(line)
+    if start is not None:
+        speaker, rest, time = start
+        turns.append(
+            _Turn(
+                speaker,
+                number,
+                parse_seconds(time.start, "start") if time else None,
+                parse_seconds(time.end, "end") if time else None,
+                [rest] if rest.strip() else [],
+            )
         )
+    elif not turns:
+        raise InputError(_NO_ROLE)
     else:
-        turns[-1].parts.append(rest)
+        turns[-1].parts.append(line)
 
 
 def _read_turns(text: str, metadata: _Metadata, path: Path) -> list[Utterance]:

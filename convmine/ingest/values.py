@@ -14,6 +14,7 @@ from pathlib import Path
 
 from convmine.errors import InputError
 from convmine.schema import Speaker, Utterance
+from convmine.text.pii import mask
 
 # Lower-case alias → speaker. Traditional-character spellings are included; "bot" is an outbound robot,
 # which speaks for the bank. A/C are the one-letter roles that call-centre exports use.
@@ -26,6 +27,10 @@ SPEAKER_ALIASES: dict[str, Speaker] = {
     **dict.fromkeys(_CUSTOMER_ALIASES.split(), "customer"),
     **dict.fromkeys(["unknown", "未知"], "unknown"),
 }
+
+MAX_SECONDS = 86_400  # the latest a turn may start or end: 24 hours into the call
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2099  # the years a call's started_at may fall in
+_DIGIT_RUN = re.compile(r"\d{9,}")
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:[.,]\d+)?)$")
 
@@ -88,13 +93,23 @@ def parse_speaker(value: object) -> Speaker:
     )
 
 
+def _shown(value: object) -> str:
+    """``value`` for an error message, with personal numbers and any other long digit run masked: a value in
+    the wrong column may be a card or phone number."""
+    return _DIGIT_RUN.sub(lambda run: f"<{len(run.group())} digits>", mask(repr(value)))
+
+
 def parse_seconds(value: object, name: str) -> float | None:
-    """Seconds from ``12.5``, ``"12.5"``, ``"00:12.5"`` or ``"01:02:03.5"``; ``None`` for a missing value."""
+    """Seconds into the call from ``12.5``, ``"12.5"``, ``"00:12.5"`` or ``"01:02:03.5"``; ``None`` for a
+    missing value. A time that is negative, NaN or over :data:`MAX_SECONDS` (so also infinite) is refused."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer too large for a float
+            seconds = math.inf
     elif isinstance(value, str):
         text = value.strip()
         clock = _CLOCK.match(text)
@@ -108,30 +123,46 @@ def parse_seconds(value: object, name: str) -> float | None:
                 seconds = float(text)
             except ValueError:
                 seconds = None
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+    if seconds is None:
         raise InputError(
-            f"{name} {value!r} is not a time; write seconds (12.5) or a clock time (00:12.5, 01:02:03.5)"
+            f"{name} {_shown(value)} is not a time; write seconds (12.5) or a clock time (00:12.5, 01:02:03.5)"
+        )
+    if math.isnan(seconds) or seconds < 0:
+        raise InputError(f"{name} {_shown(value)} is not a time: times are seconds (0 or more) into the call")
+    if seconds > MAX_SECONDS:
+        raise InputError(
+            f"{name} {_shown(value)} is more than 24 hours ({MAX_SECONDS:,} s) into the call; check that "
+            "it holds the turn's time in seconds and not another value"
         )
     return seconds
 
 
 def parse_started_at(value: object) -> datetime | None:
     """A date-time from an ISO-8601 string (``2026-03-05T10:30:00+08:00``, ``2026-03-05``); kept as written:
-    timezone-aware when the value names an offset, naive otherwise."""
+    timezone-aware when the value names an offset, naive otherwise. Years outside
+    :data:`EARLIEST_YEAR`–:data:`LATEST_YEAR` are refused."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    started: datetime | None = None
     if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
+        started = value
+    elif isinstance(value, date):
+        started = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.strip())
+            started = datetime.fromisoformat(value.strip())
         except ValueError:
-            pass
-    raise InputError(
-        f"started_at {value!r} is not an ISO-8601 date-time; write it like 2026-03-05T10:30:00+08:00"
-    )
+            started = None
+    if started is None:
+        raise InputError(
+            f"started_at {_shown(value)} is not an ISO-8601 date-time; write it like 2026-03-05T10:30:00+08:00"
+        )
+    if not EARLIEST_YEAR <= started.year <= LATEST_YEAR:
+        raise InputError(
+            f"started_at {_shown(value)} is not a plausible call time (years {EARLIEST_YEAR}–{LATEST_YEAR}); "
+            "check the date"
+        )
+    return started
 
 
 def parse_id(value: object, name: str) -> str | None:

@@ -44,12 +44,18 @@ BACKENDS: dict[str, Opener] = {
 }
 
 
-def open_store(target: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None) -> ProfileStore:
+def open_store(
+    target: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None, create: bool = True
+) -> ProfileStore:
     """Open (creating or migrating it as needed) the profile store at ``target``: a path or a URL.
 
-    ``taxonomy`` is what profiles are merged with (default: the bundled taxonomy).
+    ``taxonomy`` is what profiles are merged with (default: the bundled taxonomy). With
+    ``create=False`` a SQLite file that does not exist is an error rather than a new, empty store
+    (what reading commands want: a mistyped ``--db`` must not look like a customer with no tags).
     """
     if isinstance(target, Path) or "://" not in target:
+        if not create and not Path(target).exists():
+            raise StoreError(f"no profile store at {target}; check --db, or run `convmine tag` first")
         return SQLiteStore(target, taxonomy=taxonomy)
     scheme = target.split("://", 1)[0].split("+", 1)[0].lower()
     opener = BACKENDS.get(scheme)

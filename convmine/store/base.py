@@ -102,8 +102,9 @@ class ProfileStore(ABC):
         agent_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        call_id: str | None = None,
     ) -> list[CallRecord]:
-        """Calls observed in ``[since, until)``, oldest first, filtered by customer and agent."""
+        """Calls observed in ``[since, until)``, oldest first, filtered by customer, agent and call ID."""
 
     @abstractmethod
     def observations(

@@ -200,8 +200,12 @@ class SQLiteStore(ProfileStore):
         agent_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        call_id: str | None = None,
     ) -> list[CallRecord]:
         where, params = _call_filter(customer_id, agent_id, since, until)
+        if call_id is not None:
+            where.append("c.call_id = ?")
+            params.append(call_id)
         sql = (
             "SELECT c.call_id, c.customer_id, c.agent_id, c.started_at, c.source, c.ingested_at, "
             "c.taxonomy_version, c.tagger, "

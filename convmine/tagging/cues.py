@@ -50,18 +50,32 @@ _NOT_NEGATING = _any(
     r"别的|别人|别家|别处|特别|分别|区别|告别|级别|类别|性别|未来",
 )
 NEGATION_REACH = 4
+# A negator before a place or channel reaches the verb after it: "没在别的银行买理财", "不去网点办".
+_NEGATED_PLACE = re.compile(
+    r"(?:没有?|不|从不|从没有?|并没有?|从来没有?|从来不)(?:在(?![乎意家])|从|去|到|通过)[^，,。！!？?]{1,8}$"
+)
 # A negation right after the evidence, in the same clause: "基金我不买", "晚上不方便", "支付宝没用过".
 _POST_NEGATION = re.compile(
     ".{0,4}?(?:"
     + "|".join(
         [
-            r"不(?:太|怎么|是很|大)?(?:要|买|考虑|感兴趣|喜欢|想|做|碰|用|行|方便|需要|合适|适合|敢|懂|了解|信)",
+            r"不(?:太|怎么|是很|大)?(?:要|买|存|投|办|弄|搞|考虑|感兴趣|喜欢|想|做|碰|用|行|方便|需要|合适|适合|敢|懂"
+            r"|了解|信)",
             r"不(?:太|怎么|是很|大)?(?:靠谱|会用|会弄|会买)|[看搞弄听]不(?:太)?(?:懂|清楚|明白|清)|不太?了解",
             r"没(?:有)?(?:兴趣|考虑|想过|用过|买过|碰过|做过|需要|打算|玩过|接触过|开过|办过|存过)",
             r"[都也]没有?|没有(?=[了啊呀的]?$)|就?算了|免了|拉倒",
         ]
     )
     + ")"
+)
+# Words that state a preference or a holding, so that a product or channel named with them is one
+# even in a turn that complains ("网点人太多，还是手机上买方便", "我一般都用手机银行", "在别家买了理财").
+_PREFERENCE = _any(
+    r"喜欢|爱(?:买|用|去|存)|习惯|偏好|倾向|感兴趣|(?<!没)想(?!到)|打算|准备|考虑|只(?![能好得])|专门",
+    r"一般(?!般)|平时|通常|经常|常用|主要|都(?:是|在|用|去|买|存|放|找)|(?:用|买|存)得(?:比较|挺)?多",
+    r"(?:买|存|投)(?:了|过)|在(?:买|存|投|定投)",
+    rf"还是[^{_STOP}]{{0,10}}?(?:吧|好|稳|踏实|放心|保险|靠谱|方便)|比较(?:放心|踏实|稳|好|方便|安全)",
+    r"(?<!不)放心|踏实|就行|就可以|就好|也行|也可以",
 )
 _FILLER = re.compile(r"^(?:[嗯恩啊呃额哦噢喔唉哎诶欸呀]|那个|这个|就是|我说|喂)+")
 _NO = re.compile(r"^(?:没|不(?!好意思|错|少)|还没|暂时没|哪有|并没|否)")
@@ -114,6 +128,8 @@ def is_question(text: str) -> bool:
 
 def negated_before(text: str, clause_start: int, position: int) -> bool:
     """Whether a negator stands just before ``position`` in its clause ("不需要" in "不是不需要")."""
+    if _NEGATED_PLACE.search(text, clause_start, position):
+        return True
     window_start = max(clause_start, position - NEGATION_REACH - 4)
     window = _NOT_NEGATING.sub(lambda m: "_" * len(m.group()), text[window_start:position])
     return any(window_start + m.start() >= position - NEGATION_REACH for m in _NEGATOR.finditer(window))
@@ -122,6 +138,16 @@ def negated_before(text: str, clause_start: int, position: int) -> bool:
 def negated_after(text: str, end: int, clause_end: int) -> bool:
     """Whether the clause goes on to reject what was just said ("保本的我不要", "周末不行")."""
     return _POST_NEGATION.match(text, end, clause_end) is not None
+
+
+def prefers(text: str, clause: Clause) -> bool:
+    """Whether a clause states a preference or holding ("我一般都用手机银行", "还是去柜台吧", "买了理财")."""
+    return _PREFERENCE.search(text, clause.start, clause.end) is not None
+
+
+def answer_clause(text: str, found: list[Clause]) -> Clause:
+    """The clause that answers the previous turn: the first one that says more than "嗯", "哦"."""
+    return next((c for c in found if _FILLER.sub("", text[c.start : c.end])), found[0])
 
 
 def answer_polarity(text: str) -> Polarity | None:

@@ -6,12 +6,16 @@ editing the taxonomy file or an extension of it. For each label:
 * ``keywords`` are literal phrases. Keywords of one or two characters must be whole words by
   jieba's segmentation ("黄金" fires in "买点黄金", not in "黄金周"). A keyword that lies inside a
   longer keyword of another label is dropped ("理财经理" hides "理财", "不用排队" hides "排队").
-* ``patterns`` are regular expressions; the match is the evidence span, so keep them tight.
+* ``patterns`` are regular expressions; the match is the evidence span, so keep them tight. A
+  pattern that needs a cue it should not cite puts the evidence in a group named ``evidence``
+  ("(招行|别的银行)…(?P<evidence>理财下个月到期)").
 * ``exclude`` is a regular expression that vetoes the label in the clause where it matches.
 * ``context_patterns`` read the turn before the customer's (usually the agent's question).
   ``AGENT`` fires when the customer answers yes ("对，有二十来万", "有的"); ``AGENT => <no>`` when
   the customer answers no ("不是"); ``AGENT => ANSWER`` when the turn matches the regex ANSWER
-  ("几点方便" → "晚上吧"). For a label with a percent value, a named rate is the answer.
+  ("几点方便" → "晚上吧"); ``AGENT => <veto>`` keeps the label out of the clause that answers such a
+  turn ("需要我帮您预约吗" → "不需要" declines the service, not the product). For a label with a
+  percent value, a named rate is the answer; a range ("三到四个点") stands for its midpoint.
 
 Cues (:mod:`convmine.tagging.cues`) work per clause, by the dimension's kind:
 
@@ -19,7 +23,12 @@ Cues (:mod:`convmine.tagging.cues`) work per clause, by the dimension's kind:
 * objections and negative feedback fire in any clause unless a negator stands just before them
   ("不是不需要" is not ``no_need``);
 * everything else states a fact or preference: it does not fire in a question ("有没有保本的" is not
-  ``preference.risk.guaranteed``), nor when negated before or after ("手机银行不卡了", "基金我不买").
+  ``preference.risk.guaranteed``), nor when negated before or after ("手机银行不卡了", "基金我不买",
+  "没在别的银行买");
+* a product or channel (``preference.product``, ``preference.channel``) named by a bare keyword is a
+  preference only in a neutral turn: not where the turn rejects that label elsewhere ("我不买基金，
+  基金亏怕了"), nor, unless its clause states a preference ("一般都用", "还是…吧"), in a turn that
+  objects or complains ("APP太难用了", "去网点排了两个小时队").
 
 At most one label of a ``single`` dimension is returned per turn (the most confident).
 """
@@ -31,14 +40,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, partial
+from itertools import pairwise
 
 from convmine.errors import TaxonomyError
 from convmine.schema import Prediction, TagSource, Turn
 from convmine.tagging import cues
 from convmine.tagging.words import SHORT_KEYWORD, Segmenter
 from convmine.taxonomy import Label, Taxonomy, load_taxonomy
-from convmine.text import NumberMatch, find_rates, normalize
+from convmine.text import NumberMatch, find_numbers, find_rates, normalize
+from convmine.text.numbers import MAX_RATE
 
 RULES_VERSION = "1"
 PATTERN_CONFIDENCE = 0.85
@@ -48,6 +59,10 @@ VALUE_BONUS = 0.1  # a percent label whose rate was found is more specific than 
 CONTEXT_CONFIDENCE = {"answer": 0.6, "yes": 0.55, "no": 0.5}
 RATE_REACH = 12  # characters between a yield wording and the rate it names
 ANSWER_SEPARATOR = "=>"
+EVIDENCE_GROUP = "evidence"
+MENTION_DIMENSIONS = frozenset({"preference.product", "preference.channel"})
+PRAISE_DIMENSION = "feedback.positive"
+_RANGE_JOINER = re.compile(r"(?:个点|%)?\s*(?:到|至|~|-|—)\s*")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _FILLER_TURN = re.compile(r"^[\s嗯恩啊呃额哦噢喔唉哎诶欸喂好的对行是，。,.!！?？~]*$")
 
@@ -56,8 +71,9 @@ class Mode(Enum):
     """How clause cues apply to a dimension's labels (see the module docstring)."""
 
     STATEMENT = "statement"
+    MENTION = "mention"  # a statement that a bare keyword makes only in a neutral turn
     QUESTION = "question"
-    ANY = "any"
+    ANY = "any"  # objections and complaints
 
 
 def mode_of(label: Label) -> Mode:
@@ -65,13 +81,15 @@ def mode_of(label: Label) -> Mode:
         return Mode.QUESTION
     if label.category == "objection" or label.dimension == "feedback.negative":
         return Mode.ANY
+    if label.dimension in MENTION_DIMENSIONS:
+        return Mode.MENTION
     return Mode.STATEMENT
 
 
 @dataclass(frozen=True, slots=True)
 class _ContextRule:
     agent: re.Pattern[str]
-    answer: str | re.Pattern[str]  # "yes", "no" or a regex over the customer's turn
+    answer: str | re.Pattern[str]  # "yes", "no", "veto" or a regex over the customer's turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +97,7 @@ class _LabelRule:
     label: Label
     order: int
     mode: Mode
-    patterns: re.Pattern[str] | None
+    patterns: tuple[re.Pattern[str], ...]
     exclude: re.Pattern[str] | None
     contexts: tuple[_ContextRule, ...]
 
@@ -121,7 +139,7 @@ class RuleTagger:
         for keyword in self._keywords:
             lengths.setdefault(keyword[0], set()).add(len(keyword))
         self._lengths = {char: sorted(sizes, reverse=True) for char, sizes in lengths.items()}
-        self._with_patterns = [rule for rule in self._rules if rule.patterns is not None]
+        self._with_patterns = [rule for rule in self._rules if rule.patterns]
         self._with_context = [rule for rule in self._rules if rule.contexts]
         self._single = {lab.dimension for lab in self.taxonomy if lab.cardinality == "single"}
         #: The rules' version, the taxonomy's hash and a digest of the vocabulary the rules were built from.
@@ -142,8 +160,12 @@ class RuleTagger:
         found = cues.clauses(text)
         candidates = self._keyword_hits(text, found) + self._pattern_hits(text, found)
         hits = _unshadowed([hit for hit in candidates if self._accepted(hit, text, found)])
-        if turn.context:
-            hits += self._context_hits(text, found, turn.context)
+        previous = _previous_turn(turn.context)
+        if previous:
+            answer = cues.answer_clause(text, found)
+            hits = [hit for hit in hits if not _vetoed(hit, previous, answer)]
+            hits += self._context_hits(text, found, previous)
+        hits = _mentions_in_context(hits, candidates, text, found)
         hits = self._with_values(hits, text, found)
         return self._resolve(hits)
 
@@ -182,26 +204,25 @@ class RuleTagger:
         asks = any(clause.question for clause in found)
         states = not all(clause.question for clause in found)
         return [
-            _Hit(rule, m.start(), m.end(), PATTERN_CONFIDENCE)
+            _Hit(rule, *span, PATTERN_CONFIDENCE)
             for rule in self._with_patterns
-            if (asks if rule.mode is Mode.QUESTION else states if rule.mode is Mode.STATEMENT else True)
-            for m in rule.patterns.finditer(text)  # type: ignore[union-attr]
-            if m.end() > m.start()
+            if (asks if rule.mode is Mode.QUESTION else True if rule.mode is Mode.ANY else states)
+            for pattern in rule.patterns
+            for m in pattern.finditer(text)
+            if (span := _evidence(m))[1] > span[0]
         ]
 
-    def _context_hits(self, text: str, found: list[cues.Clause], context: Sequence[str]) -> list[_Hit]:
-        previous = _previous_turn(context)
-        if not previous:
-            return []
+    def _context_hits(self, text: str, found: list[cues.Clause], previous: str) -> list[_Hit]:
         polarity = cues.answer_polarity(text)
         hits: list[_Hit] = []
         for rule in self._with_context:
             for ctx in rule.contexts:
-                if not ctx.agent.search(previous):
+                if ctx.answer == "veto" or not ctx.agent.search(previous):
                     continue
                 if rule.percent:
-                    rate = next(iter(find_rates(text, expect_rate=True)), None)
-                    if rate is not None:
+                    rates = find_rates(text, expect_rate=True)
+                    if rates:
+                        rate = _range_around(text, rates[0], rates)
                         hits.append(
                             _Hit(rule, rate.start, rate.end, CONTEXT_CONFIDENCE["answer"], value=rate.value)
                         )
@@ -225,14 +246,11 @@ class RuleTagger:
         clause = cues.clause_at(found, hit.start)
         if _excluded(hit.rule, text, clause):
             return False
-        mode = hit.rule.mode
-        if mode is Mode.QUESTION:
+        if hit.rule.mode is Mode.QUESTION:
             return clause.question
-        if cues.negated_before(text, clause.start, hit.start):
-            return False
-        if mode is Mode.STATEMENT:
-            return not clause.question and not cues.negated_after(text, hit.end, clause.end)
-        return True
+        if hit.rule.mode is Mode.ANY:
+            return not cues.negated_before(text, clause.start, hit.start)
+        return not clause.question and not _negated(hit, text, clause)
 
     def _with_values(self, hits: list[_Hit], text: str, found: list[cues.Clause]) -> list[_Hit]:
         """Give percent labels the rate they name; drop those that name none."""
@@ -245,6 +263,7 @@ class RuleTagger:
                 rate = _nearest_rate(rates, hit, cues.clause_at(found, hit.start))
                 if rate is None:
                     continue
+                rate = _range_around(text, rate, rates)
                 hit.start, hit.end = min(hit.start, rate.start), max(hit.end, rate.end)
                 hit.value = rate.value
                 hit.confidence = min(1.0, hit.confidence + VALUE_BONUS)
@@ -280,11 +299,15 @@ def _compile(label: Label, order: int) -> _LabelRule:
     def union(sources: tuple[str, ...]) -> re.Pattern[str] | None:
         return _regex(label, "|".join(f"(?:{s})" for s in sources)) if sources else None
 
+    # Plain patterns run as one alternation (the first that matches at a position wins); each one
+    # with an evidence group runs on its own, as a group name may appear only once in a regex.
+    cited = tuple(pattern for pattern in map(partial(_regex, label), label.patterns) if _cites(pattern))
+    plain = union(tuple(source for source in label.patterns if not _cites(_regex(label, source))))
     return _LabelRule(
         label=label,
         order=order,
         mode=mode_of(label),
-        patterns=union(label.patterns),
+        patterns=(plain, *cited) if plain else cited,
         exclude=union(label.exclude),
         contexts=tuple(_context_rule(label, entry) for entry in label.context_patterns),
     )
@@ -294,7 +317,7 @@ def _context_rule(label: Label, entry: str) -> _ContextRule:
     agent, separator, answer = (part.strip() for part in entry.partition(ANSWER_SEPARATOR))
     if not separator:
         return _ContextRule(_regex(label, agent), "yes")
-    if answer in ("<yes>", "<no>"):
+    if answer in ("<yes>", "<no>", "<veto>"):
         return _ContextRule(_regex(label, agent), answer[1:-1])
     return _ContextRule(_regex(label, agent), _regex(label, answer))
 
@@ -308,8 +331,62 @@ def _regex(label: Label, source: str) -> re.Pattern[str]:
         ) from None
 
 
+def _cites(pattern: re.Pattern[str]) -> bool:
+    return EVIDENCE_GROUP in pattern.groupindex
+
+
+def _evidence(match: re.Match[str]) -> tuple[int, int]:
+    """The span a pattern cites: its ``evidence`` group when it has one that took part, else all of it."""
+    if _cites(match.re) and match.start(EVIDENCE_GROUP) >= 0:
+        return match.span(EVIDENCE_GROUP)
+    return match.span()
+
+
 def _excluded(rule: _LabelRule, text: str, clause: cues.Clause) -> bool:
     return rule.exclude is not None and rule.exclude.search(text, clause.start, clause.end) is not None
+
+
+def _negated(hit: _Hit, text: str, clause: cues.Clause) -> bool:
+    return cues.negated_before(text, clause.start, hit.start) or cues.negated_after(text, hit.end, clause.end)
+
+
+def _vetoed(hit: _Hit, previous: str, answer: cues.Clause) -> bool:
+    """Whether the agent's turn keeps this label out of the clause that answers it (``<veto>``)."""
+    return answer.start <= hit.start < answer.end and any(
+        ctx.answer == "veto" and ctx.agent.search(previous) for ctx in hit.rule.contexts
+    )
+
+
+def _mentions_in_context(
+    hits: list[_Hit], candidates: list[_Hit], text: str, found: list[cues.Clause]
+) -> list[_Hit]:
+    """Drop bare product and channel mentions that the rest of the turn shows are no preference.
+
+    A keyword of a ``MENTION`` label does not count where the turn rejects the label elsewhere
+    ("我不买基金，基金亏怕了"), nor, in a turn that objects or complains, unless its own clause
+    states a preference or praises ("APP太难用了" no; "网点人太多，还是手机上买方便" yes).
+    """
+    rejected = {
+        hit.rule
+        for hit in candidates
+        if hit.rule.mode is Mode.MENTION and _negated(hit, text, cues.clause_at(found, hit.start))
+    }
+    complains = any(hit.rule.mode is Mode.ANY for hit in hits)
+    praised = {
+        cues.clause_at(found, hit.start) for hit in hits if hit.rule.label.dimension == PRAISE_DIMENSION
+    }
+
+    def stated(hit: _Hit) -> bool:
+        clause = cues.clause_at(found, hit.start)
+        return clause in praised or cues.prefers(text, clause)
+
+    return [
+        hit
+        for hit in hits
+        if hit.rule.mode is not Mode.MENTION
+        or not hit.keyword
+        or (hit.rule not in rejected and (not complains or stated(hit)))
+    ]
 
 
 def _unshadowed(hits: list[_Hit]) -> list[_Hit]:
@@ -327,6 +404,20 @@ def _unshadowed(hits: list[_Hit]) -> list[_Hit]:
             for other in hits
         )
     ]
+
+
+def _range_around(text: str, rate: NumberMatch, rates: list[NumberMatch]) -> NumberMatch:
+    """The midpoint of a range that ``rate`` opens or closes ("二点八到三点二", "三到四个点" → 3.5)."""
+    for low, high in pairwise(find_numbers(text)):
+        if (
+            rate.start in (low.start, high.start)
+            and _RANGE_JOINER.fullmatch(text, low.end, high.start)
+            and 0 < low.value < high.value <= MAX_RATE
+        ):
+            end = max([high.end] + [r.end for r in rates if r.start == high.start])
+            value = round((low.value + high.value) / 2, 2)
+            return NumberMatch(low.start, end, value, text[low.start : end], approximate=True, percent=True)
+    return rate
 
 
 def _nearest_rate(rates: list[NumberMatch], hit: _Hit, clause: cues.Clause) -> NumberMatch | None:

@@ -156,9 +156,21 @@ class Masker:
         return "".join(chars)
 
     def mask_call(self, call: Call) -> Call:
-        """A copy of ``call`` with every utterance masked (ids are not personal numbers: kept)."""
+        """A copy of ``call`` with every utterance and its source path masked.
+
+        IDs are keys, so they cannot be masked without merging different customers: an ID that is a
+        personal number (a phone number used as customer ID, a file named after one) is refused.
+        """
+        for field in ("call_id", "customer_id", "agent_id"):
+            value = getattr(call, field)
+            if value and (found := _find(value)):
+                raise ConvmineError(
+                    f"{field} holds a {found[0].kind.replace('_', ' ')} number; convmine never stores personal "
+                    "numbers, so give the call, customer or agent the bank's own ID instead"
+                )
         utterances = [replace(u, text=self.mask(u.text)) for u in call.utterances]
-        return replace(call, utterances=utterances)
+        source = self.mask(call.source) if call.source else call.source
+        return replace(call, utterances=utterances, source=source)
 
     def _masked_positions(self, number: _Found) -> tuple[int, ...]:
         style, digits = self.style, number.positions
