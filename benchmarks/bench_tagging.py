@@ -57,7 +57,11 @@ def main() -> None:
     nlp = convmine.load("rules")
     prepared = [Turn(normalize(mask(t.text)), tuple(normalize(mask(c)) for c in t.context)) for t in turns]
     calls = [
-        Call(f"bench-{i}", "CUST-B", [Utterance(0, "agent", "您好，请问您最近有闲置资金吗？"), Utterance(1, "customer", text)])
+        Call(
+            f"bench-{i}",
+            "CUST-B",
+            [Utterance(0, "agent", "您好，请问您最近有闲置资金吗？"), Utterance(1, "customer", text)],
+        )
         for i, text in enumerate(texts)
     ]
 
@@ -72,7 +76,9 @@ def main() -> None:
         "mask_per_s": rate(len(texts), lambda: [mask(t) for t in texts]),
         "normalize_per_s": rate(len(texts), lambda: [normalize(t) for t in texts]),
         "rules_predict_per_s": rate(len(turns), lambda: nlp.tagger.predict(prepared)),
-        "pipeline_per_s": rate(len(turns), lambda: [nlp.predict(turns[i : i + 256]) for i in range(0, len(turns), 256)]),
+        "pipeline_per_s": rate(
+            len(turns), lambda: [nlp.predict(turns[i : i + 256]) for i in range(0, len(turns), 256)]
+        ),
         "calls_to_store_per_s": rate(len(calls), store_job, repeat=1),
     }
     for key, value in figures.items():

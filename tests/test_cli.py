@@ -63,7 +63,12 @@ def test_tagging_the_same_folder_twice_leaves_identical_rows(db, tmp_path):
 
 def test_no_full_personal_number_in_database_output_or_export(db):
     numbers = personal_numbers()
-    assert {"6217 0000 1234 5678 901", "110105195903124527", "13912345678", "幺三八零幺二三四五六七"} <= numbers
+    assert {
+        "6217 0000 1234 5678 901",
+        "110105195903124527",
+        "13912345678",
+        "幺三八零幺二三四五六七",
+    } <= numbers
     texts = {"db": "\n".join(dump(db))}
     for args in (
         ["export", "--format", "csv"],
@@ -100,7 +105,12 @@ def test_profile_all_shows_history_and_table_renders(db):
 
 def test_reading_commands_refuse_a_missing_store(tmp_path):
     missing = tmp_path / "typo.db"
-    for args in (["profile", "CUST-0001"], ["show", "X"], ["export"], ["report", "objections", "--out", "r.html"]):
+    for args in (
+        ["profile", "CUST-0001"],
+        ["show", "X"],
+        ["export"],
+        ["report", "objections", "--out", "r.html"],
+    ):
         result = run(*args, "--db", str(missing))
         assert result.exit_code == 1 and "no profile store at" in result.output, args
     assert not missing.exists()
@@ -110,7 +120,9 @@ def test_errors_keep_square_brackets_and_export_to_a_bad_folder_is_one_line(db, 
     result = run("profile", "X", "--db", "postgresql://u@h/db")
     assert result.exit_code == 1 and "convmine[postgres]" in result.output
     bad = run("export", "--db", str(db), "--out", str(tmp_path / "no" / "such" / "x.csv"))
-    assert bad.exit_code == 1 and bad.output.startswith("Error: cannot write") and "Traceback" not in bad.output
+    assert (
+        bad.exit_code == 1 and bad.output.startswith("Error: cannot write") and "Traceback" not in bad.output
+    )
 
 
 def test_csv_export_to_a_file_has_a_bom_for_excel(db, tmp_path):
@@ -261,7 +273,9 @@ def test_start_times_without_an_offset_are_china_time_unless_told(tmp_path):
         db = tmp_path / f"{offset[0]}.db"
         assert run("tag", str(call), "--db", str(db), "--utc-offset", offset).exit_code == 0
         stored[offset] = sqlite3.connect(db).execute("SELECT started_at FROM calls").fetchone()[0]
-    assert stored["+08:00"].startswith("2026-11-01T01:30:00") and stored["Z"].startswith("2026-11-01T09:30:00")
+    assert stored["+08:00"].startswith("2026-11-01T01:30:00") and stored["Z"].startswith(
+        "2026-11-01T09:30:00"
+    )
 
 
 def test_an_id_that_is_a_personal_number_fails_without_being_printed(tmp_path):

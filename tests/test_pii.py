@@ -329,7 +329,10 @@ def test_the_same_number_without_card_words_is_left_alone():
 
 @pytest.mark.parametrize(
     ("text", "kept"),
-    [("我身份證號是110105195903124527", "110***********4527"), ("身份证号码：11010519590312452X", "110***********452X")],
+    [
+        ("我身份證號是110105195903124527", "110***********4527"),
+        ("身份证号码：11010519590312452X", "110***********452X"),
+    ],
 )
 def test_a_number_said_as_an_id_is_masked_even_when_its_checksum_fails(text, kept):
     assert mask(text).endswith(kept)

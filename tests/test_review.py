@@ -64,7 +64,9 @@ def review(
     return Review("C1", turn, label, verdict, who, at, value)  # type: ignore[arg-type]
 
 
-def labels(store, customer: str = "U1", now: datetime = T0 + timedelta(days=1)) -> dict[str, tuple[str, float]]:
+def labels(
+    store, customer: str = "U1", now: datetime = T0 + timedelta(days=1)
+) -> dict[str, tuple[str, float]]:
     return {e.label: (e.source, e.confidence) for e in store.profile(customer, now=now).entries}
 
 

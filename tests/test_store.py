@@ -496,4 +496,6 @@ def test_a_profile_at_a_past_moment_leaves_out_later_observations(store):
     )
     then = store.profile("u1", now=T0 + timedelta(days=1), history=True)
     assert [e.label for e in then.entries] == ["preference.risk.guaranteed"]
-    assert [e.label for e in store.profile("u1", now=T0 + timedelta(days=10)).entries] == ["preference.risk.high"]
+    assert [e.label for e in store.profile("u1", now=T0 + timedelta(days=10)).entries] == [
+        "preference.risk.high"
+    ]

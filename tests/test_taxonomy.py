@@ -122,7 +122,10 @@ dimensions:
             "ttl",
         ),
         ("colour: blue", "Extra inputs"),
-        ("dimensions: [{id: preference.product, labels: [{id: preference.product.gold, name: 黄金积存}]}]", "renames"),
+        (
+            "dimensions: [{id: preference.product, labels: [{id: preference.product.gold, name: 黄金积存}]}]",
+            "renames",
+        ),
     ],
 )
 def test_invalid_extensions_are_refused_with_a_reason(tmp_path, body, message):

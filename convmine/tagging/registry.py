@@ -11,7 +11,7 @@ from convmine.taxonomy import Taxonomy
 
 TaggerFactory = Callable[[Taxonomy], Tagger]
 _FACTORIES: dict[str, TaggerFactory] = {}
-_ALIASES = {"default": "rules"}
+_ALIASES: dict[str, str] = {}
 
 
 def register(name: str) -> Callable[[TaggerFactory], TaggerFactory]:
@@ -32,8 +32,10 @@ def create(name: str | Path, taxonomy: Taxonomy) -> Tagger:
     """Build the tagger registered as ``name``."""
     key = _ALIASES.get(str(name), str(name))
     if key not in _FACTORIES:
-        if Path(name).exists():
-            raise ModelError(f"{name} is a path, but loading saved model directories is not available yet")
+        if Path(name).is_dir():
+            from convmine.tagging.model import load_model_tagger
+
+            return load_model_tagger(name, taxonomy)
         raise ModelError(
             f"unknown tagger {str(name)!r}; choose one of {', '.join(names())} or a model directory"
         )
@@ -45,3 +47,19 @@ def _rules(taxonomy: Taxonomy) -> Tagger:
     from convmine.tagging.rules import RuleTagger
 
     return RuleTagger(taxonomy)
+
+
+@register("model")
+def _model(taxonomy: Taxonomy) -> Tagger:
+    """The shipped model alone (needs the ``onnx`` extra)."""
+    from convmine.tagging.model import load_model_tagger, shipped_model
+
+    return load_model_tagger(shipped_model(), taxonomy)
+
+
+@register("default")
+def _default(taxonomy: Taxonomy) -> Tagger:
+    """The shipped model combined with the rules; the rules alone where the ``onnx`` extra is missing."""
+    from convmine.tagging.model import default_tagger
+
+    return default_tagger(taxonomy)

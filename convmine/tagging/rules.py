@@ -40,7 +40,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import pairwise
 
 from convmine.errors import TaxonomyError
@@ -51,7 +51,7 @@ from convmine.taxonomy import Label, Taxonomy, load_taxonomy
 from convmine.text import NumberMatch, find_numbers, find_rates, normalize
 from convmine.text.numbers import MAX_RATE
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 PATTERN_CONFIDENCE = 0.85
 KEYWORD_CONFIDENCE = 0.6  # plus 0.05 a character beyond the first, up to KEYWORD_CONFIDENCE_MAX
 KEYWORD_CONFIDENCE_MAX = 0.8
@@ -206,7 +206,7 @@ class RuleTagger:
         return [
             _Hit(rule, *span, PATTERN_CONFIDENCE)
             for rule in self._with_patterns
-            if (asks if rule.mode is Mode.QUESTION else True if rule.mode is Mode.ANY else states)
+            if (asks if rule.mode is Mode.QUESTION else rule.mode is Mode.ANY or states)
             for pattern in rule.patterns
             for m in pattern.finditer(text)
             if (span := _evidence(m))[1] > span[0]
@@ -301,8 +301,9 @@ def _compile(label: Label, order: int) -> _LabelRule:
 
     # Plain patterns run as one alternation (the first that matches at a position wins); each one
     # with an evidence group runs on its own, as a group name may appear only once in a regex.
-    cited = tuple(pattern for pattern in map(partial(_regex, label), label.patterns) if _cites(pattern))
-    plain = union(tuple(source for source in label.patterns if not _cites(_regex(label, source))))
+    compiled = [(source, _regex(label, source)) for source in label.patterns]
+    cited = tuple(pattern for _, pattern in compiled if _cites(pattern))
+    plain = union(tuple(source for source, pattern in compiled if not _cites(pattern)))
     return _LabelRule(
         label=label,
         order=order,

@@ -56,8 +56,16 @@ _MOBILE = re.compile(r"(0086|86)?1[3-9][0-9]{9}")
 # checksum fails (a misheard or misread digit): mask it anyway. Checked on the raw text, so both
 # simplified and traditional spellings are listed.
 _SAID_AS = (
-    ("resident_id", re.compile(r"(?:身份证|身份證|身分證|证件|證件)[号號]?[码碼]?[是为為:：\s]{0,3}$"), (15, 18)),
-    ("bank_card", re.compile(r"(?:卡号|卡號|银行卡|銀行卡|信用卡|储蓄卡|账号|帳號|帐号|卡)[是为為:：\s]{0,3}$"), (15, 19)),
+    (
+        "resident_id",
+        re.compile(r"(?:身份证|身份證|身分證|证件|證件)[号號]?[码碼]?[是为為:：\s]{0,3}$"),
+        (15, 18),
+    ),
+    (
+        "bank_card",
+        re.compile(r"(?:卡号|卡號|银行卡|銀行卡|信用卡|储蓄卡|账号|帳號|帐号|卡)[是为為:：\s]{0,3}$"),
+        (15, 19),
+    ),
 )
 _LANDLINE = re.compile(r"(0(?:10|2[0-9]|[3-9][0-9]{2}))[1-9][0-9]{6,7}")
 _PROVINCES = frozenset(

@@ -40,13 +40,13 @@ def export_onnx(network: TaggerNetwork, path: Path) -> Path:
 
 
 def quantize_int8(source: Path, target: Path) -> Path:
-    """Dynamic int8 quantisation of the MatMul weights and the embedding tables (Gather)."""
+    """Dynamic int8 quantisation (per channel) of the MatMul weights and the embedding tables (Gather)."""
     quantization = require("onnxruntime.quantization", "onnx", "int8 quantisation")
     quantization.quantize_dynamic(
         str(source),
         str(target),
         weight_type=quantization.QuantType.QInt8,
         op_types_to_quantize=["MatMul", "Gather"],
-        per_channel=False,
+        per_channel=True,
     )
     return target

@@ -42,13 +42,13 @@ from convmine.text import Masker, normalize
 class TrainSettings:
     """Hyper-parameters; the defaults train the shipped model."""
 
-    epochs: int = 10
+    epochs: int = 40
     seed: int = 0
     batch_size: int = 32
     learning_rate: float = 1e-4
     head_learning_rate: float = 2e-3
     warmup: float = 0.06
-    patience: int = 3
+    patience: int = 6
     layers: int | None = None  # keep only the encoder's first N layers
     prune_vocabulary: bool = True
     max_train_seconds: float | None = None

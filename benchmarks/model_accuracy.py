@@ -1,0 +1,65 @@
+"""Accuracy of the rule tagger, the model and their combinations, side by side.
+
+    python benchmarks/model_accuracy.py [--model DIR] [--json OUT]
+
+Data: ``taxonomy/corpus/{dev,test}.jsonl``, the dialogues (turn level and call level) and
+``benchmarks/data/fresh_phrasings.jsonl`` (turns written after the model was trained, to check that it
+was not tuned to our own test data). Needs the ``onnx`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from convmine.corpus import read_dialogues
+from convmine.evaluate import Scores, evaluate_file, evaluate_turns
+from convmine.pipeline import Pipeline
+from convmine.tagging.model import CombinedTagger, load_model_tagger, shipped_model
+from convmine.tagging.model.combine import MODES
+from convmine.tagging.rules import RuleTagger
+from convmine.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "taxonomy" / "corpus"
+FRESH = ROOT / "benchmarks" / "data" / "fresh_phrasings.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=None, help="saved model directory (default: the shipped one)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
+    args = parser.parse_args()
+    taxonomy = load_taxonomy()
+    rules = RuleTagger(taxonomy)
+    model = load_model_tagger(args.model or shipped_model(), taxonomy)
+    taggers = {"rules": rules} | {f"model+rules:{mode}": CombinedTagger(model, rules, mode) for mode in MODES}
+    results: dict[str, dict[str, dict[str, float | None]]] = {}
+    print(f"{'tagger':28} {'data':16} {'micro':>6} {'macro':>6} {'false':>6} {'value':>6}")
+    for name, tagger in taggers.items():
+        pipeline = Pipeline(tagger)
+        for data, scores in _evaluate(pipeline, taxonomy).items():
+            row = {"micro_f1": scores.micro_f1, "macro_f1": scores.macro_f1,
+                   "false_tag_rate": scores.false_tag_rate, "value_accuracy": scores.value_accuracy}
+            results.setdefault(name, {})[data] = row
+            value = "-" if scores.value_accuracy is None else f"{scores.value_accuracy:.3f}"
+            print(f"{name:28} {data:16} {scores.micro_f1:6.3f} {scores.macro_f1:6.3f} "
+                  f"{scores.false_tag_rate:6.3f} {value:>6}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _evaluate(pipeline: Pipeline, taxonomy) -> dict[str, Scores]:  # type: ignore[no-untyped-def]
+    dialogue_turns = [row for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
+    return {
+        "dev": evaluate_file(pipeline, CORPUS / "dev.jsonl"),
+        "test": evaluate_file(pipeline, CORPUS / "test.jsonl"),
+        "dialogue turns": evaluate_turns(pipeline, dialogue_turns),
+        "dialogue calls": evaluate_file(pipeline, CORPUS / "dialogues.jsonl"),
+        "fresh phrasings": evaluate_file(pipeline, FRESH),
+    }
+
+
+if __name__ == "__main__":
+    main()

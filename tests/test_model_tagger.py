@@ -1,0 +1,154 @@
+"""The transformer tagger with a tiny random encoder: overfit, save, reload, ONNX vs PyTorch, refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.extras import need
+
+need("torch", "train")
+need("transformers", "train")
+need("onnxruntime", "onnx")
+need("onnx", "train")
+
+import convmine  # noqa: E402
+from convmine.errors import MissingExtraError, ModelError  # noqa: E402
+from convmine.schema import Turn  # noqa: E402
+from convmine.tagging.model import load_model_tagger  # noqa: E402
+from convmine.tagging.model.export import export_onnx  # noqa: E402
+from convmine.tagging.model.runtime import OnnxScorer  # noqa: E402
+from convmine.tagging.model.storage import ModelConfig, load_network  # noqa: E402
+from convmine.tagging.model.training import TrainSettings, train  # noqa: E402
+from convmine.taxonomy import load_taxonomy  # noqa: E402
+from tests.model_helpers import tiny_encoder, write_split  # noqa: E402
+
+ROWS = [
+    {"text": "我手头有二十万闲着", "labels": ["basic.funds.idle"]},
+    {"text": "只买保本的", "labels": ["preference.risk.guaranteed"]},
+    {"text": "一年四个点就行", "labels": ["preference.return.target=4"]},
+    {"text": "有的", "labels": ["basic.funds.idle"], "context": ["您手上有闲钱吗？"]},
+    {"text": "有的", "labels": [], "context": ["您听得到吗？"]},
+    {"text": "喂你好", "labels": []},
+    {"text": "不需要谢谢", "labels": ["objection.refusal.no_need"]},
+    {"text": "手机银行方便", "labels": ["preference.channel.mobile_banking"]},
+]
+TEXTS = [r["text"] for r in ROWS] + [c for r in ROWS for c in r.get("context", [])]
+
+
+def _turns() -> list[Turn]:
+    return [Turn(r["text"], tuple(r.get("context", []))) for r in ROWS]
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, taxonomy) -> Path:
+    """One tiny model per test module, overfit on eight turns (dev = train)."""
+    root = tmp_path_factory.mktemp("model")
+    base = tiny_encoder(root / "base", TEXTS)
+    data = root / "data"
+    data.mkdir()
+    for split in ("train", "dev", "test"):
+        write_split(data / f"{split}.jsonl", ROWS)
+    settings = TrainSettings(
+        epochs=60, patience=60, batch_size=8, learning_rate=3e-3, head_learning_rate=1e-2, prune_vocabulary=False
+    )
+    result = train(data, root / "out", base, settings=settings, taxonomy=taxonomy)
+    assert result.scores["dev"].micro_f1 == 1.0
+    return result.out_dir
+
+
+def _labels(predictions) -> list[set[str]]:  # type: ignore[no-untyped-def]
+    return [{p.label for p in turn} for turn in predictions]
+
+
+def test_overfits_and_reads_the_context(trained, taxonomy):
+    tagger = load_model_tagger(trained, taxonomy, backend="torch")
+    got = _labels(tagger.predict(_turns()))
+    assert got == [{label.partition("=")[0] for label in r["labels"]} for r in ROWS]
+    # the same words "有的" mean idle funds only after the agent asked about spare money
+    assert got[3] == {"basic.funds.idle"} and got[4] == set()
+
+
+def test_saved_directory_has_config_weights_tokenizer_and_card(trained, taxonomy):
+    names = {p.name for p in trained.iterdir()}
+    assert {"config.json", "model.safetensors", "model.onnx", "tokenizer.json", "README.md"} <= names
+    config = json.loads((trained / "config.json").read_text())
+    assert config["labels"] == taxonomy.label_ids and config["taxonomy"]["hash"] == taxonomy.hash
+    assert len(config["thresholds"]) == len(taxonomy.label_ids)
+    assert "micro-F1" in (trained / "README.md").read_text()
+    assert not any(p.suffix in {".pkl", ".pickle", ".bin", ".pt"} for p in trained.iterdir())
+
+
+def test_reload_gives_identical_predictions(trained, taxonomy):
+    first = load_model_tagger(trained, taxonomy, backend="torch").predict(_turns())
+    again = load_model_tagger(trained, taxonomy, backend="torch").predict(_turns())
+    assert first == again
+
+
+def test_value_and_span_of_a_yield_target(trained, taxonomy):
+    (predictions,) = load_model_tagger(trained, taxonomy, backend="torch").predict([Turn("一年四个点就行")])
+    (target,) = [p for p in predictions if p.label == "preference.return.target"]
+    assert target.value == 4.0 and "一年四个点就行"[slice(*target.span)] == "四个点"
+    assert 0.0 < target.confidence <= 1.0
+
+
+@pytest.mark.parametrize(("backend", "tolerance"), [("torch", 1e-4), ("onnx", 0.02)])
+def test_batch_equals_one_by_one(trained, taxonomy, backend, tolerance):
+    """Padding is masked; int8 activations are scaled per batch, so ONNX confidences may move a little."""
+    tagger = load_model_tagger(trained, taxonomy, backend=backend)
+    batch = tagger.predict(_turns())
+    single = [tagger.predict([turn])[0] for turn in _turns()]
+    assert _labels(batch) == _labels(single)
+    for many, one in zip(batch, single, strict=True):
+        assert [p.confidence for p in many] == pytest.approx([p.confidence for p in one], abs=tolerance)
+
+
+def test_onnx_fp32_equals_pytorch(trained, taxonomy, tmp_path):
+    torch_tagger = load_model_tagger(trained, taxonomy, backend="torch")
+    export_onnx(load_network(trained, ModelConfig.read(trained)), tmp_path / "fp32.onnx")
+    expected = torch_tagger.scores(_turns())
+    torch_tagger.scorer = OnnxScorer(tmp_path / "fp32.onnx")
+    assert np.abs(torch_tagger.scores(_turns()) - expected).max() < 1e-4
+
+
+def test_int8_onnx_agrees_with_pytorch(trained, taxonomy):
+    torch_tagger = load_model_tagger(trained, taxonomy, backend="torch")
+    onnx_tagger = load_model_tagger(trained, taxonomy)  # auto: model.onnx (int8)
+    assert onnx_tagger.scorer.backend == "onnx"
+    assert _labels(onnx_tagger.predict(_turns())) == _labels(torch_tagger.predict(_turns()))
+    assert np.abs(onnx_tagger.scores(_turns()) - torch_tagger.scores(_turns())).max() < 0.2
+
+
+def test_loads_through_convmine_load(trained):
+    pipeline = convmine.load(trained)
+    assert {t.label for t in pipeline("不需要谢谢").tags} == {"objection.refusal.no_need"}
+
+
+def test_model_for_another_taxonomy_is_refused(trained, taxonomy, tmp_path):
+    copy = shutil.copytree(trained, tmp_path / "other")
+    config = json.loads((copy / "config.json").read_text())
+    config["taxonomy"]["hash"] = "0123456789abcdef"
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="trained for taxonomy"):
+        load_model_tagger(copy, taxonomy)
+
+
+def test_not_a_model_directory(tmp_path, taxonomy):
+    with pytest.raises(ModelError, match="no config.json"):
+        load_model_tagger(tmp_path, taxonomy)
+
+
+def test_missing_onnx_extra_is_named(trained, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingExtraError, match=r"convmine\[onnx\]"):
+        OnnxScorer(trained / "model.onnx")
