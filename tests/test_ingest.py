@@ -851,3 +851,24 @@ def test_call_from_dict_parses_one_call_object():
     )
     with pytest.raises(InputError, match=r"call 'X', utterances\[0\]: unknown speaker 'boss'"):
         call_from_dict({"call_id": "X", "utterances": [{"speaker": "boss", "text": "好"}]})
+
+
+def test_a_reader_that_crashes_fails_its_file_and_the_batch_goes_on(tmp_path):
+    from convmine.ingest import register_reader
+    from convmine.ingest.registry import _READERS
+
+    @register_reader(".boom")
+    def explode(path):
+        raise ZeroDivisionError("bug in a reader")
+        yield  # a generator, like real readers
+
+    try:
+        (tmp_path / "a.boom").write_text("x")
+        good = tmp_path / "b.txt"
+        good.write_text("# customer_id: C1\n坐席：您好\n客户：你好\n", encoding="utf-8")
+        items = list(read_calls([tmp_path]))
+    finally:
+        del _READERS[".boom"]
+    failure, call = items
+    assert isinstance(failure, Failure) and "ZeroDivisionError: bug in a reader" in failure.reason
+    assert call.call_id == "b"

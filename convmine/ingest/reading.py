@@ -168,6 +168,11 @@ def _read_file(path: Path, checks: _BatchChecks) -> Iterator[Call | Failure]:
     except InputError as exc:
         yield Failure(exc.source or str(path), exc.reason, exc.line)
         return
+    except Exception as exc:  # a reader's bug must not sink the night's batch: set the file aside
+        yield Failure(
+            str(path), f"unexpected error while reading ({type(exc).__name__}: {exc}); please report it"
+        )
+        return
     if count == 0:
         yield Failure(str(path), "the file holds no calls")
 
