@@ -10,23 +10,10 @@ import typer
 from rich.console import Console
 
 from convmine.errors import ConvmineError
-from convmine.schema import Call, Failure
+from convmine.ingest import call_to_dict
+from convmine.schema import Failure
 
 err = Console(stderr=True)
-
-
-def call_to_dict(call: Call) -> dict[str, object]:
-    """A call in the foundation's JSON call format (what ``convmine tag`` reads back)."""
-    return {
-        "call_id": call.call_id,
-        "customer_id": call.customer_id,
-        "agent_id": call.agent_id,
-        "started_at": call.started_at.isoformat() if call.started_at else None,
-        "source": call.source,
-        "utterances": [
-            {"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in call.utterances
-        ],
-    }
 
 
 def transcribe(

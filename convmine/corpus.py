@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from convmine.errors import ConvmineError, InputError, TaxonomyError
-from convmine.ingest import call_from_dict
+from convmine.ingest import call_from_dict, call_to_dict
 from convmine.schema import Call, Turn
 from convmine.taxonomy import Taxonomy, load_taxonomy
 from convmine.text import normalize
@@ -98,29 +98,20 @@ class Dialogue:
         ]
 
     def to_record(self) -> dict[str, object]:
-        call = self.call
-        utterances = []
-        for u in call.utterances:
-            item: dict[str, object] = {"speaker": u.speaker, "text": u.text}
-            if u.start is not None:
-                item["start"] = u.start
-            if u.end is not None:
-                item["end"] = u.end
+        call = call_to_dict(self.call)
+        del call["source"]
+        for u, item in zip(self.call.utterances, call["utterances"], strict=True):  # type: ignore[call-overload]
+            for key in ("start", "end"):
+                if item[key] is None:
+                    del item[key]
             if u.speaker == "customer":
                 item["labels"] = list(self.labels[u.index])
-            utterances.append(item)
         record: dict[str, object] = {"dialogue_id": self.dialogue_id, "scenario": self.scenario}
         if self.outcome is not None:
             record["outcome"] = self.outcome
         if self.split is not None:
             record["split"] = self.split
-        record["call"] = {
-            "call_id": call.call_id,
-            "customer_id": call.customer_id,
-            "agent_id": call.agent_id,
-            "started_at": call.started_at.isoformat() if call.started_at else None,
-            "utterances": utterances,
-        }
+        record["call"] = call
         record["profile"] = list(self.profile)
         return record
 

@@ -872,3 +872,10 @@ def test_a_reader_that_crashes_fails_its_file_and_the_batch_goes_on(tmp_path):
     failure, call = items
     assert isinstance(failure, Failure) and "ZeroDivisionError: bug in a reader" in failure.reason
     assert call.call_id == "b"
+
+
+def test_call_to_dict_is_the_inverse_of_call_from_dict():
+    from convmine.ingest import call_from_dict, call_to_dict
+
+    for call in read_calls([EXAMPLES]):
+        assert call_from_dict(json.loads(json.dumps(call_to_dict(call)))) == call

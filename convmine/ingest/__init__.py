@@ -8,7 +8,7 @@ one call or raises. New input kinds plug in through :func:`register_reader`.
 # its heavy dependencies load only when a recording is actually read.
 from convmine import audio  # noqa: F401
 from convmine.ingest import table_reader, text_reader  # noqa: F401  (importing them registers their readers)
-from convmine.ingest.json_reader import call_from_dict
+from convmine.ingest.json_reader import call_from_dict, call_to_dict
 from convmine.ingest.reading import Scan, read_call, read_calls, scan_paths
 from convmine.ingest.registry import CallRecord, Reader, reader_for, register_reader, supported_extensions
 from convmine.ingest.values import SPEAKER_ALIASES, parse_speaker
@@ -19,6 +19,7 @@ __all__ = [
     "Reader",
     "Scan",
     "call_from_dict",
+    "call_to_dict",
     "parse_speaker",
     "read_call",
     "read_calls",

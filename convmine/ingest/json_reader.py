@@ -152,3 +152,17 @@ def read_jsonl(path: Path) -> Iterator[CallRecord | Failure]:
             yield Failure(str(path), exc.reason, number)
             continue
         yield _record(value, path, number)
+
+
+def call_to_dict(call: Call) -> dict[str, object]:
+    """The call as a JSON call object (the inverse of :func:`call_from_dict`; what ``convmine tag`` reads)."""
+    return {
+        "call_id": call.call_id,
+        "customer_id": call.customer_id,
+        "agent_id": call.agent_id,
+        "started_at": call.started_at.isoformat() if call.started_at else None,
+        "source": call.source,
+        "utterances": [
+            {"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in call.utterances
+        ],
+    }
