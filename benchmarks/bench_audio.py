@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from convmine.audio.decode import decode_blocks, probe  # noqa: E402
-from convmine.audio.evaluate import character_error_rate, role_accuracy  # noqa: E402
+from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy  # noqa: E402
 from convmine.audio.roles import Piece, attribute_mono  # noqa: E402
 from convmine.audio.transcriber import Transcriber  # noqa: E402
 from tests.audio_files import AUDIO_DIR, REFERENCES, write_audio  # noqa: E402
@@ -42,12 +42,9 @@ def reference_text(name: str) -> str:
     return "".join(u["text"] for u in REFERENCES[name]["utterances"])
 
 
-def stage_table(transcriber: Transcriber, tagging: float, store: float) -> dict[str, float]:
-    rtf = transcriber.times.real_time_factors()
-    rtf["tagging"] = tagging / transcriber.times.audio
-    rtf["store"] = store / transcriber.times.audio
-    rtf["total"] = sum(rtf.values())
-    return {k: round(v, 4) for k, v in rtf.items()}
+def stage_table(transcriber: Transcriber) -> dict[str, float]:
+    """Real-time factor per transcription stage so far."""
+    return {k: round(v, 4) for k, v in transcriber.times.real_time_factors().items()}
 
 
 def mono_methods(transcriber: Transcriber) -> dict[str, float]:
@@ -59,9 +56,9 @@ def mono_methods(transcriber: Transcriber) -> dict[str, float]:
         pieces: list[Piece] = []
         original = transcriber._recognise
 
-        def keep(channel, original=original, pieces=pieces) -> None:
-            original(channel)
-            pieces[:] = channel.pieces
+        def keep(channels, original=original, pieces=pieces) -> None:
+            original(channels)
+            pieces[:] = channels[0].pieces
 
         transcriber._recognise = keep  # type: ignore[method-assign]
         transcriber.transcribe(AUDIO_DIR / name)
@@ -107,7 +104,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--long-minutes", type=float, default=120.0, help="0 skips the memory run")
+    parser.add_argument("--memory-only", action="store_true", help="only the long-recording memory run")
     args = parser.parse_args()
+    if args.memory_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            memory = peak_memory(long_recording(args.long_minutes, Path(tmp)), args.threads)
+        print(json.dumps({"long_recording": {"minutes": args.long_minutes, **memory}}, indent=1))
+        return
 
     import convmine
     from convmine.store import open_store
@@ -116,17 +119,28 @@ def main() -> None:
     transcriber.transcribe(AUDIO_DIR / "mono_16k_aac.m4a")  # warm up
     transcriber.times = type(transcriber.times)()
     recognizer = transcriber.recognizer
-    calls, cer, roles, plain_seconds = {}, {}, {}, 0.0
+    calls, cer, roles, plain_seconds, plain_cer = {}, {}, {}, 0.0, {}
+    dropped: dict[str, dict[str, int]] = {}
     for name in REFERENCES:
+        turns = REFERENCES[name]["utterances"]
         calls[name] = transcriber.transcribe(AUDIO_DIR / name, customer_id="BENCH")
         hypothesis = "".join(u.text for u in calls[name].utterances)
         cer[name] = round(character_error_rate(reference_text(name), hypothesis), 3)
-        roles[name] = round(role_accuracy(REFERENCES[name]["utterances"], calls[name].utterances), 3)
+        roles[name] = round(role_accuracy(turns, calls[name].utterances), 3)
         mix = decoded(AUDIO_DIR / name).mean(axis=0)
         begin = time.perf_counter()
         segments, _ = recognizer.model.transcribe(mix, **recognizer.options())
-        list(segments)
+        plain = "".join(segment.text for segment in segments)
         plain_seconds += time.perf_counter() - begin
+        plain_cer[name] = round(character_error_rate(reference_text(name), plain), 3)
+        dropped[name] = {
+            "reference_turns": len(turns),
+            "pipeline": dropped_turns(turns, hypothesis),
+            "plain_faster_whisper": dropped_turns(turns, plain),
+        }
+    audio_seconds = transcriber.times.audio
+    asr_pipeline = sum(transcriber.times.seconds.values())
+    stages = stage_table(transcriber)
     pipeline = convmine.load()
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "bench.db") as store:
         begin = time.perf_counter()
@@ -135,7 +149,6 @@ def main() -> None:
         begin = time.perf_counter()
         store.save(tagged, tagger=pipeline.version, taxonomy_version=pipeline.taxonomy.version)
         saved = time.perf_counter() - begin
-    asr_pipeline = sum(transcriber.times.seconds.values())
     with tempfile.TemporaryDirectory() as tmp:
         telephone = {}
         for name, reference in REFERENCES.items():
@@ -156,12 +169,21 @@ def main() -> None:
             else {}
         )
     rate = {n: r["sample_rate"] for n, r in REFERENCES.items()}
+    stages.update(tagging=round(tagging / audio_seconds, 4), store=round(saved / audio_seconds, 4))
+    stages["total"] = round(sum(v for k, v in stages.items() if k != "total"), 4)
     report = {
-        "audio_seconds": round(transcriber.times.audio, 1),
-        "rtf_per_stage": stage_table(transcriber, tagging, saved),
-        "plain_faster_whisper_rtf": round(plain_seconds / transcriber.times.audio, 4),
+        "audio_seconds": round(audio_seconds, 1),
+        "rtf_per_stage": stages,
+        "pipeline_transcription_rtf": round(asr_pipeline / audio_seconds, 4),
+        "plain_faster_whisper_rtf": round(plain_seconds / audio_seconds, 4),
         "pipeline_overhead_vs_plain_percent": round(100 * (asr_pipeline / plain_seconds - 1), 1),
+        "dropped_turns": dropped,
+        "dropped_turns_total": {
+            who: sum(d[who] for d in dropped.values())
+            for who in ("reference_turns", "pipeline", "plain_faster_whisper")
+        },
         "cer": cer,
+        "cer_plain_faster_whisper": plain_cer,
         "cer_mean_16k": round(float(np.mean([c for n, c in cer.items() if rate[n] == 16000])), 3),
         "cer_mean_8k": round(float(np.mean([c for n, c in cer.items() if rate[n] == 8000])), 3),
         "cer_16k_calls_through_8k_mulaw": telephone,

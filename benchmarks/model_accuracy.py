@@ -28,7 +28,9 @@ FRESH = ROOT / "benchmarks" / "data" / "fresh_phrasings.jsonl"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", type=Path, default=None, help="saved model directory (default: the shipped one)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="saved model directory (default: the shipped one)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args()
     taxonomy = load_taxonomy()
@@ -40,18 +42,26 @@ def main() -> None:
     for name, tagger in taggers.items():
         pipeline = Pipeline(tagger)
         for data, scores in _evaluate(pipeline, taxonomy).items():
-            row = {"micro_f1": scores.micro_f1, "macro_f1": scores.macro_f1,
-                   "false_tag_rate": scores.false_tag_rate, "value_accuracy": scores.value_accuracy}
+            row = {
+                "micro_f1": scores.micro_f1,
+                "macro_f1": scores.macro_f1,
+                "false_tag_rate": scores.false_tag_rate,
+                "value_accuracy": scores.value_accuracy,
+            }
             results.setdefault(name, {})[data] = row
             value = "-" if scores.value_accuracy is None else f"{scores.value_accuracy:.3f}"
-            print(f"{name:28} {data:16} {scores.micro_f1:6.3f} {scores.macro_f1:6.3f} "
-                  f"{scores.false_tag_rate:6.3f} {value:>6}")
+            print(
+                f"{name:28} {data:16} {scores.micro_f1:6.3f} {scores.macro_f1:6.3f} "
+                f"{scores.false_tag_rate:6.3f} {value:>6}"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _evaluate(pipeline: Pipeline, taxonomy) -> dict[str, Scores]:  # type: ignore[no-untyped-def]
-    dialogue_turns = [row for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
+    dialogue_turns = [
+        row for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()
+    ]
     return {
         "dev": evaluate_file(pipeline, CORPUS / "dev.jsonl"),
         "test": evaluate_file(pipeline, CORPUS / "test.jsonl"),

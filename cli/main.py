@@ -137,6 +137,12 @@ def tag(
         if not paths and manifest is None:
             raise ConvmineError("name the transcripts or recordings to tag, or a --manifest")
         pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask.value)
+        if model == "default" and pipeline.tagger.source == "rule":
+            err.print(
+                "Note: tagging with the rules alone; the default model needs the onnx extra "
+                "(pip install 'convmine[onnx]') and the taxonomy it was trained for.",
+                markup=False,
+            )
         with (
             audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
             open_store(db, taxonomy=pipeline.taxonomy) as store,
@@ -311,6 +317,7 @@ def _register_subcommands() -> None:
     from convmine.cli.corpus import corpus_app
     from convmine.cli.report import report_app
     from convmine.cli.review import export_training, review_app
+    from convmine.cli.train import train
     from convmine.cli.transcribe import transcribe
 
     app.add_typer(corpus_app, name="corpus")
@@ -318,6 +325,7 @@ def _register_subcommands() -> None:
     app.add_typer(review_app, name="review")
     app.command("export-training")(export_training)
     app.command()(transcribe)
+    app.command()(train)
 
 
 _register_subcommands()

@@ -21,6 +21,7 @@ def summary_table(summary: BatchSummary) -> Table:
     table = Table(title="convmine tag", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
+    table.add_row("tagger", Text(summary.tagger.split("+")[0]))
     table.add_row("calls tagged", str(summary.calls))
     table.add_row("customers", str(len(summary.customers)))
     table.add_row("customer turns", str(summary.customer_turns))

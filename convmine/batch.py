@@ -25,6 +25,7 @@ from convmine.store import ProfileStore
 class BatchSummary:
     """What a batch did: calls tagged, tags found per category, inputs that failed and why."""
 
+    tagger: str = ""
     calls: int = 0
     customer_turns: int = 0
     tags: int = 0
@@ -66,7 +67,7 @@ def tag_paths(
     its earlier results; a call whose ID is already stored for another customer or from another
     file fails instead, unless ``replace_other`` (two different calls must not share an ID).
     """
-    summary = BatchSummary()
+    summary = BatchSummary(tagger=pipeline.version)
 
     def calls() -> Iterator[Call]:
         for item in read_calls(paths, customer_id=customer_id):

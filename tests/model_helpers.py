@@ -11,7 +11,13 @@ from convmine.tagging.model.base import bert_config, unigram_tokenizer, write_to
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 SIZES: dict[str, int | float] = {
-    "hidden": 32, "layers": 2, "heads": 2, "intermediate": 64, "positions": 128, "type_vocab": 2, "eps": 1e-12,
+    "hidden": 32,
+    "layers": 2,
+    "heads": 2,
+    "intermediate": 64,
+    "positions": 128,
+    "type_vocab": 2,
+    "eps": 1e-12,
 }
 
 
@@ -29,12 +35,18 @@ def tiny_encoder(directory: Path, texts: list[str], seed: int = 0) -> Path:
 
     directory.mkdir(parents=True)
     pieces = pieces_for(texts)
-    scores = np.array([0.0] * len(SPECIALS) + [-(1.0 + i / len(pieces)) for i in range(len(pieces) - len(SPECIALS))])
+    scores = np.array(
+        [0.0] * len(SPECIALS) + [-(1.0 + i / len(pieces)) for i in range(len(pieces) - len(SPECIALS))]
+    )
     config = bert_config(SIZES, len(pieces))
     (directory / "config.json").write_text(json.dumps(config))
     torch.manual_seed(seed)
-    model = BertModel(BertConfig(**{k: v for k, v in config.items() if k != "architectures"}), add_pooling_layer=False)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / "model.safetensors"))
+    model = BertModel(
+        BertConfig(**{k: v for k, v in config.items() if k != "architectures"}), add_pooling_layer=False
+    )
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / "model.safetensors")
+    )
     write_tokenizer(unigram_tokenizer(pieces, scores), directory)
     return directory
 

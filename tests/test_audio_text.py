@@ -10,7 +10,7 @@ from tests.extras import need
 np = need("numpy", "asr")
 
 from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file
-from convmine.audio.evaluate import character_error_rate, role_accuracy
+from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy, turn_recall
 from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means
 from convmine.audio.textnorm import normalize_numbers, normalize_transcript
 from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary
@@ -121,6 +121,14 @@ def test_character_error_rate_ignores_punctuation_script_and_number_style() -> N
     assert character_error_rate("期限六个月，年化百分之三点五。", "期限6个月年化3.5%") == 0.0
     assert character_error_rate("手续费怎么收", "手續費怎麼收") == 0.0
     assert character_error_rate("赎回", "熟回") == 0.5
+
+
+def test_turns_a_recogniser_lost_are_counted_without_timestamps() -> None:
+    reference = [{"text": "您好，我是银行的"}, {"text": "不需要。"}, {"text": "好的，再见"}]
+    assert turn_recall(reference, "您好我是很行的好的再见") == [6 / 7, 0.0, 1.0]
+    assert dropped_turns(reference, "您好我是很行的好的再见") == 1
+    assert dropped_turns(reference, "您好，我是银行的。不需要！好的，再见") == 0
+    assert dropped_turns(reference, "") == 3
 
 
 def test_role_accuracy_weighs_time() -> None:

@@ -17,16 +17,16 @@ need("transformers", "train")
 need("onnxruntime", "onnx")
 need("onnx", "train")
 
-import convmine  # noqa: E402
-from convmine.errors import MissingExtraError, ModelError  # noqa: E402
-from convmine.schema import Turn  # noqa: E402
-from convmine.tagging.model import load_model_tagger  # noqa: E402
-from convmine.tagging.model.export import export_onnx  # noqa: E402
-from convmine.tagging.model.runtime import OnnxScorer  # noqa: E402
-from convmine.tagging.model.storage import ModelConfig, load_network  # noqa: E402
-from convmine.tagging.model.training import TrainSettings, train  # noqa: E402
-from convmine.taxonomy import load_taxonomy  # noqa: E402
-from tests.model_helpers import tiny_encoder, write_split  # noqa: E402
+import convmine
+from convmine.errors import MissingExtraError, ModelError
+from convmine.schema import Turn
+from convmine.tagging.model import load_model_tagger
+from convmine.tagging.model.export import export_onnx
+from convmine.tagging.model.runtime import OnnxScorer
+from convmine.tagging.model.storage import ModelConfig, load_network
+from convmine.tagging.model.training import TrainSettings, train
+from convmine.taxonomy import load_taxonomy
+from tests.model_helpers import tiny_encoder, write_split
 
 ROWS = [
     {"text": "我手头有二十万闲着", "labels": ["basic.funds.idle"]},
@@ -60,7 +60,12 @@ def trained(tmp_path_factory, taxonomy) -> Path:
     for split in ("train", "dev", "test"):
         write_split(data / f"{split}.jsonl", ROWS)
     settings = TrainSettings(
-        epochs=60, patience=60, batch_size=8, learning_rate=3e-3, head_learning_rate=1e-2, prune_vocabulary=False
+        epochs=60,
+        patience=60,
+        batch_size=8,
+        learning_rate=3e-3,
+        head_learning_rate=1e-2,
+        prune_vocabulary=False,
     )
     result = train(data, root / "out", base, settings=settings, taxonomy=taxonomy)
     assert result.scores["dev"].micro_f1 == 1.0
@@ -144,7 +149,7 @@ def test_model_for_another_taxonomy_is_refused(trained, taxonomy, tmp_path):
 
 
 def test_not_a_model_directory(tmp_path, taxonomy):
-    with pytest.raises(ModelError, match="no config.json"):
+    with pytest.raises(ModelError, match=r"no config\.json"):
         load_model_tagger(tmp_path, taxonomy)
 
 

@@ -94,9 +94,8 @@ def test_predict_masks_and_normalises_labelled_turns():
     assert CARD not in tagger.seen[0].text and tagger.seen[0].context == ("您有闲钱吗",)
 
 
-def test_load_gives_the_rule_tagger_by_default():
-    nlp = convmine.load()
-    assert nlp.tagger.name == "rules"
+def test_load_gives_a_tagger_by_name():
+    assert convmine.load("rules").tagger.name == "rules"
     with pytest.raises(convmine.ConvmineError, match="unknown tagger"):
         convmine.load("no-such-tagger")
 

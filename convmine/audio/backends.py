@@ -7,15 +7,21 @@ text per clip. New engines plug in with :func:`register_recognizer`.
   (:func:`convmine.audio.models.whisper_base_dir`); any local CTranslate2 Whisper directory works.
   Whisper reads 30 s windows whatever the input length, so short clips are packed into windows
   (0.6 s of silence between them) and each word goes back to the clip it was said in, by its
-  timestamp: one encoder pass per 30 s of speech instead of one per clip.
+  aligned end time: one encoder, decoding and alignment pass per 28 s of speech instead of one per
+  clip. Whisper base sometimes passes over a turn inside a window; clips left (almost) without
+  words are packed into fresh windows and recognised once more.
 * ``funasr`` — FunASR ``AutoModel`` on a local model directory (Paraformer, SenseVoice …), with
-  hotwords for models that take them and the punctuation model the user names.
+  hotwords for models that take them and the punctuation model the user names. It needs the
+  ``funasr`` extra: FunASR, torch (CPU build) and kaldi-native-fbank for its features.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,6 +41,11 @@ HALLUCINATIONS = re.compile(
 )
 #: Any 1–4 characters said five times or more in a row: a decoding loop.
 LOOP = re.compile(r"(.{1,4}?)\1{4,}")
+#: Fewer characters a second than this in a clip of speech: Whisper skipped it (people say 3-6).
+MIN_CHARS_PER_SECOND = 1.0
+#: Punctuation that faster-whisper attaches to the word before or after it.
+PREPEND_PUNCTUATION = "\"'“¿([{-"
+APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
 
 
 @runtime_checkable
@@ -78,6 +89,8 @@ class WhisperRecognizer:
     name = "whisper"
     window = 28.0
     gap = 0.6
+    #: Clips this long (seconds) that got (almost) no words are recognised again, in fresh windows.
+    retry = 1.0
 
     def __init__(
         self,
@@ -89,6 +102,9 @@ class WhisperRecognizer:
         compute_type: str = "int8",
     ):
         faster_whisper = require("faster_whisper", "asr", "the whisper backend")
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
         from convmine.audio.models import whisper_base_dir
 
         folder = Path(model) if model is not None else whisper_base_dir()
@@ -98,10 +114,15 @@ class WhisperRecognizer:
                 "ct2-transformers-converter or leave --model out to use Whisper base"
             )
         self.model = faster_whisper.WhisperModel(
-            str(folder), device="cpu", compute_type=compute_type, cpu_threads=threads
+            str(folder), device="cpu", compute_type=compute_type, cpu_threads=threads or usable_cores()
         )
         self.prompt = (vocabulary or Vocabulary.build()).prompt()
         self.beam_size = beam_size
+        self.tokenizer = Tokenizer(
+            self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="zh"
+        )
+        self.prompt_tokens = self.tokenizer.encode(" " + self.prompt)
+        self.suppress_tokens = get_suppressed_tokens(self.tokenizer, [-1])
 
     def options(self) -> dict[str, Any]:
         """The decoding options, shared with the plain faster-whisper baseline of the benchmark."""
@@ -115,23 +136,59 @@ class WhisperRecognizer:
         }
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
-        texts: list[list[str]] = [[] for _ in clips]
-        for window in self._pack(clips):
-            silence = np.zeros(int(self.gap * RATE), np.float32)
+        texts = [""] * len(clips)
+        todo = list(range(len(clips)))
+        for _ in range(2):  # the second round: clips Whisper skipped inside a window, packed afresh
+            for index, text in self._recognise_packed(clips, todo).items():
+                texts[index] = max(texts[index], text, key=len)
+            todo = [index for index in todo if self._skipped(clips[index], texts[index])]
+        return [normalize_transcript(drop_hallucinations(text)) for text in texts]
+
+    def _skipped(self, clip: np.ndarray, text: str) -> bool:
+        """Whether Whisper passed over ``clip``: a clip of speech with (almost) no words in it."""
+        seconds = len(clip) / RATE
+        return seconds >= self.retry and len(text) < MIN_CHARS_PER_SECOND * seconds
+
+    def _recognise_packed(self, clips: Sequence[np.ndarray], indices: list[int]) -> dict[int, str]:
+        """The text of each clip in ``indices``, the clips packed into windows."""
+        words: dict[int, list[str]] = {index: [] for index in indices}
+        silence = np.zeros(int(self.gap * RATE), np.float32)
+        for window in self._pack([(index, clips[index]) for index in indices]):
             pieces = [piece for _, _, clip in window for piece in (silence, clip)][1:]
-            audio = np.concatenate(pieces).astype(np.float32)
-            limit = int(len(audio) / RATE * TOKENS_PER_SECOND) + 8
-            segments, _ = self.model.transcribe(
-                audio, word_timestamps=True, without_timestamps=True, max_new_tokens=limit, **self.options()
-            )
             bounds = [(start, start + len(piece) / RATE) for _, start, piece in window]
-            for segment in segments:
-                for word in segment.words or ():
-                    # a word's end is reliable; its start often snaps back to the previous word
-                    owner = self._owner(bounds, word.end - 0.05)
-                    if owner is not None:
-                        texts[window[owner][0]].append(word.word)
-        return [normalize_transcript(drop_hallucinations("".join(words))) for words in texts]
+            for word in self._decode(np.concatenate(pieces).astype(np.float32)):
+                # a word's end is reliable; its start often snaps back to the previous word
+                owner = self._owner(bounds, word["end"] - 0.05)
+                if owner is not None:
+                    words[window[owner][0]].append(word["word"])
+        return {index: "".join(found) for index, found in words.items()}
+
+    def _decode(self, audio: np.ndarray) -> list[dict]:
+        """The words said in ``audio`` (at most 30 s) with their times: one encoder pass, one decoding
+        pass without timestamp tokens, one alignment pass. (``WhisperModel.transcribe`` would also
+        run the encoder and decoder again on the fraction of a second after the last word.)"""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import merge_punctuations
+
+        model, tokenizer = self.model, self.tokenizer
+        frames = model.feature_extractor(audio)[:, :-1]
+        encoded = model.encode(pad_or_trim(frames))
+        prompt = model.get_prompt(tokenizer, self.prompt_tokens, without_timestamps=True)
+        limit = int(len(audio) / RATE * TOKENS_PER_SECOND) + 8
+        result = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self.beam_size,
+            max_length=len(prompt) + limit,
+            suppress_blank=True,
+            suppress_tokens=self.suppress_tokens,
+        )[0]
+        tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
+        if not tokens:
+            return []
+        words = model.find_alignment(tokenizer, [tokens], encoded, frames.shape[-1])[0]
+        merge_punctuations(words, PREPEND_PUNCTUATION, APPEND_PUNCTUATION)
+        return [word for word in words if word["word"]]
 
     def _owner(self, bounds: list[tuple[float, float]], time: float) -> int | None:
         """The clip that ``time`` falls in (or the gap after it); ``None`` past the last clip (padding)."""
@@ -142,12 +199,13 @@ class WhisperRecognizer:
                 return index
         return 0
 
-    def _pack(self, clips: Sequence[np.ndarray]) -> list[list[tuple[int, float, np.ndarray]]]:
-        """Clips in order, grouped into windows of at most ``window`` seconds: (clip index, offset, audio)."""
+    def _pack(self, clips: Sequence[tuple[int, np.ndarray]]) -> list[list[tuple[int, float, np.ndarray]]]:
+        """``(index, clip)`` pairs in order, grouped into windows of at most ``window`` seconds:
+        ``(index, offset in the window, clip)``."""
         windows: list[list[tuple[int, float, np.ndarray]]] = []
         current: list[tuple[int, float, np.ndarray]] = []
         length = 0.0
-        for index, clip in enumerate(clips):
+        for index, clip in clips:
             seconds = len(clip) / RATE
             if current and length + self.gap + seconds > self.window:
                 windows.append(current)
@@ -183,12 +241,17 @@ class FunasrRecognizer:
                 "pass it as --model DIR (model= in Python)"
             )
         funasr = require("funasr", "funasr", "the funasr backend")
-        options: dict[str, Any] = {"model": str(model), "disable_update": True, "disable_pbar": True}
+        options: dict[str, Any] = {
+            "model": str(model),
+            "disable_update": True,
+            "disable_pbar": True,
+            "log_level": "ERROR",
+            "ncpu": threads or usable_cores(),
+        }
         if punc_model is not None:
             options["punc_model"] = str(punc_model)
-        if threads:
-            options["ncpu"] = threads
-        self.model = funasr.AutoModel(**options)
+        with _root_logging_kept():  # AutoModel calls logging.basicConfig; the application owns logging
+            self.model = funasr.AutoModel(**options)
         self.hotwords = (vocabulary or Vocabulary.build()).hotwords()
         self.batch_size = batch_size
 
@@ -203,6 +266,26 @@ class FunasrRecognizer:
             disable_pbar=True,
         )
         return [normalize_transcript(_strip_tags(result.get("text", ""))) for result in results]
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on: the default thread count (CTranslate2's own default, 4,
+    oversubscribes a 2-core machine)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo any change a third-party library makes to the root logger's level and handlers."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def drop_hallucinations(text: str) -> str:

@@ -1,9 +1,10 @@
 """Recording in, :class:`~convmine.schema.Call` out: decode → VAD → ASR → roles, as a stream.
 
 Audio is decoded in blocks; each channel's VAD closes segments as the stream goes, their audio is
-cut out of a small rolling buffer and recognised in batches of about ``batch_seconds``; nothing
-holds the whole recording, so a two-hour call runs in bounded memory. Roles come last, from the
-recognised segments (:mod:`convmine.audio.roles`).
+cut out of a small rolling buffer, and the segments of all channels are recognised together, in
+time order, in batches of about ``batch_seconds`` of speech; nothing holds the whole recording, so
+a two-hour call runs in bounded memory. Roles come last, from the recognised segments
+(:mod:`convmine.audio.roles`).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class Transcriber:
         extra_terms: tuple[str, ...] = (),
         max_hours: float = DEFAULT_MAX_HOURS,
         block_seconds: float = 30.0,
-        batch_seconds: float = 56.0,
+        batch_seconds: float = 112.0,
         recognizer: Recognizer | None = None,
         **backend_options: Any,
     ):
@@ -146,14 +147,14 @@ class Transcriber:
             for channel, samples in zip(channels, block, strict=True):
                 with self.times.stage("vad"):
                     channel.add(samples, channel.vad.feed(samples))
-                if channel.waiting_seconds >= self.batch_seconds:
-                    self._recognise(channel)
+            if sum(channel.waiting_seconds for channel in channels) >= self.batch_seconds:
+                self._recognise(channels)
             if stats.samples >= CLIP_CHECK_SECONDS * TARGET_RATE * info.channels:
                 _check_clipping(stats, source)
         for channel in channels:
             with self.times.stage("vad"):
                 channel.add(np.zeros(0, np.float32), channel.vad.flush())
-            self._recognise(channel)
+        self._recognise(channels)
         _check_levels(stats, source)
         _check_clipping(stats, source)
         with self.times.stage("roles"):
@@ -172,16 +173,21 @@ class Transcriber:
             source=source,
         )
 
-    def _recognise(self, channel: _Channel) -> None:
-        if not channel.waiting:
+    def _recognise(self, channels: list[_Channel]) -> None:
+        """Recognise the waiting clips of all channels in one batch, in time order: a stereo call's
+        two sides share Whisper's windows (fewer encoder passes) and read as one conversation."""
+        waiting = sorted(
+            ((channel, segment, clip) for channel in channels for segment, clip in channel.waiting),
+            key=lambda item: item[1].start,
+        )
+        if not waiting:
             return
         with self.times.stage("asr"):
-            texts = self.recognizer.transcribe([clip for _, clip in channel.waiting])
-        channel.pieces.extend(
-            Piece(segment.start, segment.end, text, segment.spectrum)
-            for (segment, _), text in zip(channel.waiting, texts, strict=True)
-        )
-        channel.waiting = []
+            texts = self.recognizer.transcribe([clip for _, _, clip in waiting])
+        for (channel, segment, _), text in zip(waiting, texts, strict=True):
+            channel.pieces.append(Piece(segment.start, segment.end, text, segment.spectrum))
+        for channel in channels:
+            channel.waiting = []
 
 
 def _check_levels(stats: LevelStats, source: str) -> None:

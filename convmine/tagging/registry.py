@@ -11,7 +11,6 @@ from convmine.taxonomy import Taxonomy
 
 TaggerFactory = Callable[[Taxonomy], Tagger]
 _FACTORIES: dict[str, TaggerFactory] = {}
-_ALIASES: dict[str, str] = {}
 
 
 def register(name: str) -> Callable[[TaggerFactory], TaggerFactory]:
@@ -25,21 +24,18 @@ def register(name: str) -> Callable[[TaggerFactory], TaggerFactory]:
 
 
 def names() -> list[str]:
-    return sorted({*_FACTORIES, *_ALIASES})
+    return sorted(_FACTORIES)
 
 
 def create(name: str | Path, taxonomy: Taxonomy) -> Tagger:
-    """Build the tagger registered as ``name``."""
-    key = _ALIASES.get(str(name), str(name))
-    if key not in _FACTORIES:
-        if Path(name).is_dir():
-            from convmine.tagging.model import load_model_tagger
+    """Build the tagger registered as ``name``, or load the saved model directory ``name``."""
+    if str(name) in _FACTORIES:
+        return _FACTORIES[str(name)](taxonomy)
+    if Path(name).is_dir():
+        from convmine.tagging.model import load_model_tagger
 
-            return load_model_tagger(name, taxonomy)
-        raise ModelError(
-            f"unknown tagger {str(name)!r}; choose one of {', '.join(names())} or a model directory"
-        )
-    return _FACTORIES[key](taxonomy)
+        return load_model_tagger(name, taxonomy)
+    raise ModelError(f"unknown tagger {str(name)!r}; choose one of {', '.join(names())} or a model directory")
 
 
 @register("rules")
@@ -49,17 +45,18 @@ def _rules(taxonomy: Taxonomy) -> Tagger:
     return RuleTagger(taxonomy)
 
 
-@register("model")
-def _model(taxonomy: Taxonomy) -> Tagger:
-    """The shipped model alone (needs the ``onnx`` extra)."""
-    from convmine.tagging.model import load_model_tagger, shipped_model
-
-    return load_model_tagger(shipped_model(), taxonomy)
-
-
 @register("default")
 def _default(taxonomy: Taxonomy) -> Tagger:
-    """The shipped model combined with the rules; the rules alone where the ``onnx`` extra is missing."""
+    """The shipped model with the rules; the rules alone without the ``onnx`` extra or for another taxonomy."""
     from convmine.tagging.model import default_tagger
 
     return default_tagger(taxonomy)
+
+
+@register("model")
+def _model(taxonomy: Taxonomy) -> Tagger:
+    """The shipped model combined with the rules (needs the ``onnx`` extra)."""
+    from convmine.tagging.model import CombinedTagger, load_model_tagger, shipped_model
+    from convmine.tagging.rules import RuleTagger
+
+    return CombinedTagger(load_model_tagger(shipped_model(), taxonomy), RuleTagger(taxonomy))

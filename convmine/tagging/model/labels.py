@@ -69,7 +69,10 @@ class LabelSpace:
             keep = np.zeros((len(probabilities), len(columns)), dtype=bool)
             keep[np.arange(len(probabilities)), best] = True
             passed[:, columns] &= keep
-        return [[(int(i), float(row[i])) for i in np.flatnonzero(mask)] for row, mask in zip(probabilities, passed, strict=True)]
+        return [
+            [(int(i), float(row[i])) for i in np.flatnonzero(mask)]
+            for row, mask in zip(probabilities, passed, strict=True)
+        ]
 
 
 def tune_thresholds(

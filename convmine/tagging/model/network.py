@@ -45,7 +45,9 @@ def load_encoder(directory: Path, *, layers: int | None = None) -> nn.Module:
                 break
     missing = sorted(k for k in expected - set(state) if "position_ids" not in k)
     if missing:
-        raise ModelError(f"{weights} lacks encoder weights such as {missing[:3]}; is it an encoder checkpoint?")
+        raise ModelError(
+            f"{weights} lacks encoder weights such as {missing[:3]}; is it an encoder checkpoint?"
+        )
     encoder.load_state_dict(state, strict=False)
     return encoder
 

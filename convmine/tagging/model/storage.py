@@ -73,7 +73,9 @@ class ModelConfig:
                 f"{FORMAT_VERSION}; retrain it with `convmine train` or install the convmine that saved it"
             )
         try:
-            return cls(**{key: value for key, value in data.items() if key not in ("format", "format_version")})
+            return cls(
+                **{key: value for key, value in data.items() if key not in ("format", "format_version")}
+            )
         except TypeError as exc:
             raise ModelError(f"{path} is malformed: {exc}") from None
 
@@ -134,7 +136,9 @@ def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ig
 
         return OnnxScorer(directory / ONNX_FILE)
     if not has_torch:
-        raise ModelError(f"{directory} has neither {ONNX_FILE} nor {WEIGHTS_FILE}; the saved model is incomplete")
+        raise ModelError(
+            f"{directory} has neither {ONNX_FILE} nor {WEIGHTS_FILE}; the saved model is incomplete"
+        )
     from convmine.extras import require
 
     require("torch", "train", "loading a model's torch weights")
@@ -170,5 +174,14 @@ def save_network(network, directory: Path) -> None:  # type: ignore[no-untyped-d
 def encoder_config(encoder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The parts of a ``transformers`` config needed to rebuild the encoder's shape."""
     data: Mapping[str, Any] = encoder.config.to_diff_dict()
-    drop = {"architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "_attn_implementation"}
-    return {key: value for key, value in data.items() if key not in drop} | {"model_type": encoder.config.model_type}
+    drop = {
+        "architectures",
+        "transformers_version",
+        "torch_dtype",
+        "dtype",
+        "_name_or_path",
+        "_attn_implementation",
+    }
+    return {key: value for key, value in data.items() if key not in drop} | {
+        "model_type": encoder.config.model_type
+    }

@@ -53,7 +53,9 @@ class ModelTagger:
 
     def scores(self, turns: Sequence[Turn]) -> np.ndarray:
         """Probabilities ``(turns, labels)``; turns are batched by length so padding stays short."""
-        order = sorted(range(len(turns)), key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:])))
+        order = sorted(
+            range(len(turns)), key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:]))
+        )
         result = np.zeros((len(turns), len(self.space.labels)), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]

@@ -12,7 +12,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,19 +99,19 @@ def train(
     """
     torch = require("torch", "train", "training")
     require("transformers", "train", "training")
-    from transformers import get_linear_schedule_with_warmup
-
     from convmine.tagging.model.network import TaggerNetwork, load_encoder
 
     started = time.perf_counter()
-    settings = settings or TrainSettings()
     overrides = {name: value for name, value in (("epochs", epochs), ("seed", seed)) if value is not None}
-    settings = TrainSettings(**{**_fields(settings), **overrides})
+    settings = replace(settings or TrainSettings(), **overrides)
     taxonomy = taxonomy or load_taxonomy()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     splits = {name: _read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
     if not splits["train"] or not splits["dev"]:
-        raise InputError(f"{data_dir} needs train.jsonl and dev.jsonl (labelled rows, one a line)")
+        raise InputError(
+            f"{data_dir} needs train.jsonl and dev.jsonl (labelled rows, one a line); "
+            "build them from sources with `convmine corpus build --out DIR`"
+        )
     _seed_everything(torch, settings.seed)
 
     base_dir = resolve_base(base)
@@ -119,12 +119,109 @@ def train(
     tokenizer = load_tokenizer(base_dir / TOKENIZER_FILE, settings.inputs)
     inputs = settings.inputs
     if getattr(encoder.config, "type_vocab_size", 2) < 2:
-        inputs = InputSettings(**{**inputs.to_dict(), "token_types": False})
+        inputs = replace(inputs, token_types=False)
     if settings.prune_vocabulary:
         tokenizer = _prune(tokenizer, encoder, splits["train"] + splits["dev"], inputs)
     space = LabelSpace.from_taxonomy(taxonomy)
     network = TaggerNetwork(encoder, space).to(device)
 
+    best_epoch, epoch = _fit(network, tokenizer, inputs, splits, settings, device, progress, started)
+    network = network.to("cpu").eval()
+
+    dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
+    dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
+    thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
+    scores = {"dev": _scores(space, dev_probabilities, thresholds, splits["dev"])}
+    if splits["test"]:
+        test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, "cpu")
+        scores["test_torch"] = _scores(space, test_probabilities, thresholds, splits["test"])
+
+    config = ModelConfig(
+        name="model",
+        version=f"{time.strftime('%Y%m%d')}+{taxonomy.hash[:8]}.s{settings.seed}",
+        taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
+        labels=list(space.labels),
+        groups=[list(group) for group in space.groups],
+        thresholds=[round(float(t), 4) for t in thresholds],
+        inputs=inputs.to_dict(),
+        encoder=encoder_config(network.encoder),
+        base=BASE_NAME if base is None else Path(base).name,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_network(network, out_dir)
+    _save_tokenizer(tokenizer, out_dir / TOKENIZER_FILE)
+    write_config(out_dir, config)
+    if settings.export_onnx:
+        export_int8(network, out_dir)
+    if splits["test"] and settings.export_onnx:
+        from convmine.tagging.model.storage import load_model_tagger
+
+        onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
+        scores["test"] = _scores(
+            space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"]
+        )
+    config.scores = {name: _summary(value) for name, value in scores.items()}
+    config.scores["training"] = {
+        "train_rows": len(splits["train"]),
+        "dev_rows": len(splits["dev"]),
+        "test_rows": len(splits["test"]),
+        "best_epoch": best_epoch,
+        "epochs_run": epoch,
+        "seed": settings.seed,
+        "layers": network.encoder.config.num_hidden_layers,
+        "vocabulary": int(network.encoder.config.vocab_size),
+    }
+    write_config(out_dir, config)
+    write_card(out_dir, config)
+    return TrainResult(out_dir, best_epoch, epoch, time.perf_counter() - started, scores)
+
+
+def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Export ``network`` to ONNX and write the int8 quantised graph as ``out_dir/model.onnx``."""
+    from convmine.tagging.model.export import export_onnx, quantize_int8
+
+    with tempfile.TemporaryDirectory() as scratch:
+        fp32 = export_onnx(network, Path(scratch) / "fp32.onnx")
+        return quantize_int8(fp32, out_dir / ONNX_FILE)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
+    path = data_dir / f"{name}.jsonl"
+    if not path.is_file():
+        return []
+    masker = Masker()
+    prepare = lambda text: normalize(masker.mask(text))  # noqa: E731  # what the pipeline does
+    return [
+        Example(prepare(row.text), row.labels, tuple(prepare(c) for c in row.context), row.id, row.family)
+        for row in read_jsonl(path, taxonomy)
+    ]
+
+
+def _turns(rows: Sequence[Example]) -> list[Turn]:
+    return [row.turn for row in rows]
+
+
+def _fit(
+    network,  # type: ignore[no-untyped-def]
+    tokenizer,
+    inputs: InputSettings,
+    splits: dict[str, list[Example]],
+    settings: TrainSettings,
+    device: str,
+    progress: ProgressCallback | None,
+    started: float,
+) -> tuple[int, int]:
+    """Train with early stopping on dev micro-F1; leaves the best epoch's weights in ``network``.
+
+    Returns the best epoch and the number of epochs run.
+    """
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    space = network.space
     train_turns = [row.turn for row in splits["train"]]
     multi, single = space.targets([row.label_ids for row in splits["train"]])
     steps_per_epoch = len(_batches(train_turns, settings.batch_size, np.random.default_rng(0)))
@@ -162,91 +259,18 @@ def train(
             progress(Progress(epoch, settings.epochs, steps_per_epoch, steps_per_epoch, loss.item(), dev_f1))
         if dev_f1 > best_f1:
             best_f1, best_epoch, stale = dev_f1, epoch, 0
-            best_state = {name: tensor.detach().cpu().clone() for name, tensor in network.state_dict().items()}
+            best_state = {
+                name: tensor.detach().cpu().clone() for name, tensor in network.state_dict().items()
+            }
         else:
             stale += 1
-        out_of_time = settings.max_train_seconds and time.perf_counter() - started > settings.max_train_seconds
+        out_of_time = (
+            settings.max_train_seconds and time.perf_counter() - started > settings.max_train_seconds
+        )
         if stale >= settings.patience or out_of_time:
             break
-    network.load_state_dict(best_state)  # type: ignore[arg-type]
-    network = network.to("cpu").eval()
-
-    dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
-    dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
-    thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
-    scores = {"dev": _scores(space, dev_probabilities, thresholds, splits["dev"])}
-    if splits["test"]:
-        test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, "cpu")
-        scores["test_torch"] = _scores(space, test_probabilities, thresholds, splits["test"])
-
-    config = ModelConfig(
-        name="model",
-        version=f"{time.strftime('%Y%m%d')}+{taxonomy.hash[:8]}.s{settings.seed}",
-        taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
-        labels=list(space.labels),
-        groups=[list(group) for group in space.groups],
-        thresholds=[round(float(t), 4) for t in thresholds],
-        inputs=inputs.to_dict(),
-        encoder=encoder_config(network.encoder),
-        base=BASE_NAME if base is None else Path(base).name,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_network(network, out_dir)
-    _save_tokenizer(tokenizer, out_dir / TOKENIZER_FILE)
-    write_config(out_dir, config)
-    if settings.export_onnx:
-        export_int8(network, out_dir)
-    if splits["test"] and settings.export_onnx:
-        from convmine.tagging.model.storage import load_model_tagger
-
-        onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
-        scores["test"] = _scores(space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"])
-    config.scores = {name: _summary(value) for name, value in scores.items()}
-    config.scores["training"] = {
-        "train_rows": len(splits["train"]),
-        "dev_rows": len(splits["dev"]),
-        "test_rows": len(splits["test"]),
-        "best_epoch": best_epoch,
-        "epochs_run": epoch,
-        "seed": settings.seed,
-        "layers": network.encoder.config.num_hidden_layers,
-        "vocabulary": int(network.encoder.config.vocab_size),
-    }
-    write_config(out_dir, config)
-    write_card(out_dir, config)
-    return TrainResult(out_dir, best_epoch, epoch, time.perf_counter() - started, scores)
-
-
-def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
-    """Export ``network`` to ONNX and write the int8 quantised graph as ``out_dir/model.onnx``."""
-    from convmine.tagging.model.export import export_onnx, quantize_int8
-
-    with tempfile.TemporaryDirectory() as scratch:
-        fp32 = export_onnx(network, Path(scratch) / "fp32.onnx")
-        return quantize_int8(fp32, out_dir / ONNX_FILE)
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-
-
-def _fields(settings: TrainSettings) -> dict[str, object]:
-    return {name: getattr(settings, name) for name in settings.__slots__}  # type: ignore[attr-defined]
-
-
-def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
-    path = data_dir / f"{name}.jsonl"
-    if not path.is_file():
-        return []
-    masker = Masker()
-    prepare = lambda text: normalize(masker.mask(text))  # noqa: E731  # what the pipeline does
-    return [
-        Example(prepare(row.text), row.labels, tuple(prepare(c) for c in row.context), row.id, row.family)
-        for row in read_jsonl(path, taxonomy)
-    ]
-
-
-def _turns(rows: Sequence[Example]) -> list[Turn]:
-    return [row.turn for row in rows]
+    network.load_state_dict(best_state)
+    return best_epoch, epoch
 
 
 def _batches(turns: Sequence[Turn], size: int, generator: np.random.Generator) -> list[np.ndarray]:
@@ -255,7 +279,10 @@ def _batches(turns: Sequence[Turn], size: int, generator: np.random.Generator) -
     pool = size * 8
     batches = []
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:])))
+        chunk = sorted(
+            order[start : start + pool],
+            key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:])),
+        )
         batches += [np.array(chunk[i : i + size]) for i in range(0, len(chunk), size)]
     return [batches[i] for i in generator.permutation(len(batches))]
 
@@ -294,7 +321,9 @@ def _save_tokenizer(tokenizer, path: Path) -> None:  # type: ignore[no-untyped-d
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
-def _probabilities(network, tokenizer, rows: Sequence[Example], inputs: InputSettings, device: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _probabilities(
+    network, tokenizer, rows: Sequence[Example], inputs: InputSettings, device: str
+) -> np.ndarray:  # type: ignore[no-untyped-def]
     import torch
 
     network.eval()
@@ -307,7 +336,9 @@ def _probabilities(network, tokenizer, rows: Sequence[Example], inputs: InputSet
     return np.concatenate(chunks) if chunks else np.zeros((0, len(network.space.labels)), dtype=np.float32)
 
 
-def _scores(space: LabelSpace, probabilities: np.ndarray, thresholds: np.ndarray, rows: Sequence[Example]) -> Scores:
+def _scores(
+    space: LabelSpace, probabilities: np.ndarray, thresholds: np.ndarray, rows: Sequence[Example]
+) -> Scores:
     decoded = space.decode(probabilities, thresholds)
     predicted = [frozenset(space.labels[i] for i, _ in hits) for hits in decoded]
     return score([frozenset(row.label_ids) for row in rows], predicted)
@@ -320,4 +351,3 @@ def _summary(scores: Scores) -> dict[str, float | int]:
         "macro_f1": scores.macro_f1,
         "false_tag_rate": scores.false_tag_rate,
     }
-
