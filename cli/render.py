@@ -45,6 +45,11 @@ def failure_lines(summary: BatchSummary) -> Text:
     return text
 
 
+def _clip(text: str, most: int) -> str:
+    """A long quote cut for a table cell (``--json`` and ``show`` give it whole)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def _value(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -75,7 +80,7 @@ def profile_table(profile: Profile, width: int) -> Table:
         cells += [entry.observed_at.date().isoformat(), status]
         if wide:
             cells.append(Text(entry.call_id))
-        cells.append(Text(entry.evidence.quote))
+        cells.append(Text(_clip(entry.evidence.quote, 40 if wide else 16)))
         table.add_row(*cells, style="dim" if status else "")
     return table
 
