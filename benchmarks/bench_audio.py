@@ -85,13 +85,18 @@ def long_recording(minutes: float, folder: Path) -> Path:
 
 
 def peak_memory(path: Path, threads: int) -> dict[str, float]:
-    """Transcribe ``path`` in a fresh process; its max RSS and real-time factor."""
+    """Transcribe ``path`` in a fresh process; its peak RSS and real-time factor.
+
+    The peak is the process's own ``VmHWM``: on Linux ``ru_maxrss`` keeps the high-water mark of the
+    parent that forked it (this process, holding the long recording), across ``exec``.
+    """
     code = (
         "import resource,sys,time,json;sys.path.insert(0,sys.argv[3]);"
         "from convmine.audio.transcriber import Transcriber;"
         "t=Transcriber(threads=int(sys.argv[2]));s=time.perf_counter();c=t.transcribe(sys.argv[1]);"
+        "h=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')];"
         "print(json.dumps({'seconds':time.perf_counter()-s,'audio':t.times.audio,'utterances':len(c.utterances),"
-        "'max_rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
+        "'max_rss_mb':(h[0] if h else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)/1024}))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(path), str(threads), str(ROOT)],
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
