@@ -77,6 +77,17 @@ def _calls_sections(
     ]  # fmt: skip
 
 
+def _over_time_section(
+    report: ObjectionReport | FeedbackReport, heading: str, title: str, table: str
+) -> Section:
+    """The trend chart of a report's series per period, with its table folded under it."""
+    names = [x.key for x in report.over_time]
+    lines = [(s.name, [x.rate(s.key) for x in report.over_time]) for s in report.series]
+    volumes = [x.calls for x in report.over_time]
+    chart = line_chart(names, lines, title=title, volumes=volumes)
+    return Section("over-time", heading, chart + folded("table", table))
+
+
 def render_objections(report: ObjectionReport) -> str:
     """The objections report as one self-contained HTML page."""
     meta, tax, tz = report.meta, report.taxonomy, report.meta.tz
@@ -99,14 +110,10 @@ def render_objections(report: ObjectionReport) -> str:
             bar_chart(bars, title="Share of calls with each objection") + table_html(tables["objections_by_label"], tz),
         )
     )  # fmt: skip
-    names = [x.key for x in report.over_time]
-    lines = [(s.name, [x.rate(s.key) for x in report.over_time]) for s in report.series]
-    volumes = [x.calls for x in report.over_time]
     sections.append(
-        Section(
-            "over-time", f"Over time (per {meta.period}) 趋势",
-            line_chart(names, lines, title="Share of calls with objections over time", volumes=volumes)
-            + folded("table", table_html(tables["objections_over_time"], tz)),
+        _over_time_section(
+            report, f"Over time (per {meta.period}) 趋势", "Share of calls with objections over time",
+            table_html(tables["objections_over_time"], tz),
         )
     )  # fmt: skip
     any_key = report.series[0].key
@@ -221,14 +228,10 @@ def render_feedback(report: FeedbackReport) -> str:
             note(f"{len(report.complaints)} complaint tags in scope, newest first.") + (complaints or note("No complaints in scope.")),
         )
     )  # fmt: skip
-    names = [x.key for x in report.over_time]
-    lines = [(s.name, [x.rate(s.key) for x in report.over_time]) for s in report.series]
-    volumes = [x.calls for x in report.over_time]
     sections.append(
-        Section(
-            "over-time", f"Trends (per {meta.period}) 趋势",
-            line_chart(names, lines, title="Share of calls with each kind of feedback over time", volumes=volumes)
-            + folded("table", table_html(tables["feedback_over_time"], tz)),
+        _over_time_section(
+            report, f"Trends (per {meta.period}) 趋势", "Share of calls with each kind of feedback over time",
+            table_html(tables["feedback_over_time"], tz),
         )
     )  # fmt: skip
     body = table_html(tables["feedback_by_agent"], tz)
