@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,11 +19,16 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.text import Text
 
 import convmine
 from convmine.errors import ConvmineError
+from convmine.timezones import DEFAULT_UTC_OFFSET
+
+if TYPE_CHECKING:
+    from convmine.store import ProfileStore
 
 app = typer.Typer(
     help="Turn bank call-centre conversations into evidenced customer profiles.",
@@ -46,6 +51,12 @@ ModelOpt = Annotated[
 TaxonomyOpt = Annotated[
     Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
 ]
+StoreTaxonomyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -57,6 +68,20 @@ def _errors() -> Iterator[None]:
     except ConvmineError as exc:
         err.print(Text("Error: ", style="bold red").append(str(exc), style=""), highlight=False)
         raise typer.Exit(1) from None
+
+
+def _reading_store(db: str, taxonomy: Path | None) -> ProfileStore:
+    """The existing store at ``db`` for a reading command, with the taxonomy file given or else the copy of
+    the taxonomy its calls were tagged with; refused if that taxonomy does not know every stored label."""
+    from convmine.store import open_store
+
+    store = open_store(db, taxonomy=convmine.load_taxonomy(taxonomy) if taxonomy else None, create=False)
+    try:
+        store.check_taxonomy()
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _print_json(data: object) -> None:
@@ -106,7 +131,7 @@ def tag(
     ] = MaskChoice.default,
     utc_offset: Annotated[
         str, typer.Option("--utc-offset", help="Time zone of start times written without one.")
-    ] = "+08:00",
+    ] = DEFAULT_UTC_OFFSET,
     replace: Annotated[
         bool,
         typer.Option(
@@ -130,8 +155,8 @@ def tag(
     from convmine.audio import audio_settings
     from convmine.batch import tag_paths
     from convmine.cli.render import failure_lines, summary_table
-    from convmine.reports.scope import parse_offset
     from convmine.store import open_store
+    from convmine.timezones import parse_offset
 
     with _errors():
         if not paths and manifest is None:
@@ -151,12 +176,16 @@ def tag(
                 TextColumn("tagging"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("files · {task.fields[calls]} calls"),
                 TimeElapsedColumn(),
+                TextColumn("· left"),
+                TimeRemainingColumn(),
                 console=err,
                 transient=True,
             ) as progress,
         ):
-            task = progress.add_task("tag", total=None)
+            _note_other_taxonomy(store)
+            task = progress.add_task("tag", total=None, calls=0)
             summary = tag_paths(
                 paths or audio.manifest.paths,
                 pipeline=pipeline,
@@ -165,12 +194,26 @@ def tag(
                 batch_size=batch_size,
                 local_time=parse_offset(utc_offset),
                 replace_other=replace,
-                on_progress=lambda n: progress.advance(task, n),
+                on_progress=lambda done: progress.update(
+                    task, total=done.files, completed=done.files_done, calls=done.calls
+                ),
             )
     out.print(summary_table(summary))
     if summary.failures:
         err.print(failure_lines(summary), soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _note_other_taxonomy(store: ProfileStore) -> None:
+    """Say so when the store's calls were last tagged with another taxonomy than the one tagging now."""
+    last = next((kept for kept in store.tagged_with() if kept.hash), None)
+    now = store.taxonomy
+    if last is not None and (last.name, last.version, last.hash) != (now.name, now.version, now.hash):
+        err.print(
+            f"Note: the calls in this store were last tagged with {last.describe()}; these are tagged with "
+            f"taxonomy {now.name!r} {now.version}. Pass --taxonomy FILE to tag with the other one.",
+            markup=False,
+        )
 
 
 @app.command()
@@ -182,13 +225,12 @@ def profile(
     fresh_only: Annotated[
         bool, typer.Option("--fresh-only", help="Hide tags past their time-to-live.")
     ] = False,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Show a customer's profile merged across all their calls."""
     from convmine.cli.render import profile_table
-    from convmine.store import open_store
 
-    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
+    with _errors(), _reading_store(db, taxonomy) as store:
         if not store.calls(customer_id=customer_id):
             raise ConvmineError(f"no calls of customer {customer_id!r} in {db}")
         result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
@@ -204,24 +246,22 @@ def profile(
 def show(
     call_id: Annotated[str, typer.Argument(help="The call's ID.")],
     db: Db = "convmine.db",
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
     utc_offset: Annotated[
         str, typer.Option("--utc-offset", help="Time zone to show the start time in.")
-    ] = "+08:00",
+    ] = DEFAULT_UTC_OFFSET,
 ) -> None:
     """Show a stored call's transcript with its tags inline."""
     from convmine.cli.render import transcript
-    from convmine.reports.scope import parse_offset
-    from convmine.store import open_store
+    from convmine.timezones import parse_offset
 
     with _errors():
         zone = parse_offset(utc_offset)
-        tax = convmine.load_taxonomy(taxonomy)
-        with open_store(db, taxonomy=tax, create=False) as store:
+        with _reading_store(db, taxonomy) as store:
             result = store.get_call(call_id)
         if result is None:
             raise ConvmineError(f"no call {call_id!r} in {db}; `convmine export` lists what is stored")
-    out.print(transcript(result, tax, zone))
+    out.print(transcript(result, store.taxonomy, zone))
 
 
 class ExportFormat(StrEnum):

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from convmine.timezones import DEFAULT_UTC_OFFSET
+
 
 class PeriodChoice(StrEnum):
     day = "day"
@@ -41,7 +43,10 @@ Csv = Annotated[
                  file_okay=False),
 ]  # fmt: skip
 TaxonomyOpt = Annotated[
-    Path | None, typer.Option("--taxonomy", help="The taxonomy the calls were tagged with.")
+    Path | None,
+    typer.Option(
+        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
+    ),
 ]
 
 
@@ -61,11 +66,9 @@ def _write(
     teams: Path | None = None,
     period: PeriodChoice | None = None,
 ) -> None:
-    import convmine
-    from convmine.cli.main import _errors, err
+    from convmine.cli.main import _errors, _reading_store, err
     from convmine.reports import Scope, read_teams, write_report
-    from convmine.reports.scope import parse_moment, parse_offset
-    from convmine.store import open_store
+    from convmine.timezones import parse_moment, parse_offset
 
     with _errors():
         tz = parse_offset(offset)
@@ -79,7 +82,7 @@ def _write(
             tz=tz,
             period=period.value if period else None,
         )
-        with open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
+        with _reading_store(db, taxonomy) as store:
             written = write_report(name, store, scope, out, csv_dir=csv_dir)
     meta = written.report.meta
     err.print(f"Wrote the {name} report ({meta.calls} calls, {meta.customers} customers) to {written.html}.")
@@ -98,7 +101,7 @@ def objections(
     teams: Teams = None,
     team: Team = None,
     period: Period = None,
-    utc_offset: Offset = "+08:00",
+    utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
@@ -120,7 +123,7 @@ def feedback(
     teams: Teams = None,
     team: Team = None,
     period: Period = None,
-    utc_offset: Offset = "+08:00",
+    utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
@@ -145,7 +148,7 @@ def profiles(
     ] = None,
     teams: Teams = None,
     team: Annotated[str | None, typer.Option("--team", help="Only customers this team has called.")] = None,
-    utc_offset: Offset = "+08:00",
+    utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
     taxonomy: TaxonomyOpt = None,
 ) -> None:

@@ -11,6 +11,7 @@ from typing import IO, Annotated
 import typer
 
 from convmine.review import CONTEXT_TURNS
+from convmine.timezones import DEFAULT_UTC_OFFSET
 
 review_app = typer.Typer(
     help="Export tags for reviewers (CSV with a verdict column) and import their verdicts.",
@@ -26,14 +27,17 @@ Offset = Annotated[
     str, typer.Option("--utc-offset", help="Time zone of dates given without one, e.g. +08:00.")
 ]
 TaxonomyOpt = Annotated[
-    Path | None, typer.Option("--taxonomy", help="The taxonomy the calls were tagged with.")
+    Path | None,
+    typer.Option(
+        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
+    ),
 ]
 
 
 def _scope(
     since: str | None, until: str | None, agent: str | None, customer: str | None, offset: str
 ) -> dict:
-    from convmine.reports.scope import parse_moment, parse_offset
+    from convmine.timezones import parse_moment, parse_offset
 
     tz = parse_offset(offset)
     return {
@@ -74,19 +78,17 @@ def review_export(
             "--tagged-only", help="Leave out customer turns without a tag (where missed ones are added)."
         ),
     ] = False,
-    utc_offset: Offset = "+08:00",
+    utc_offset: Offset = DEFAULT_UTC_OFFSET,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Export tags for review: fill in the verdict column with confirm, reject or add, then import it."""
-    import convmine
-    from convmine.cli.main import _errors, err
+    from convmine.cli.main import _errors, _reading_store, err
     from convmine.review import write_review_csv
-    from convmine.store import open_store
 
     with _errors():
         scope = _scope(since, until, agent, customer, utc_offset)
         with (
-            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store,
+            _reading_store(db, taxonomy) as store,
             _output(out, "utf-8-sig") as stream,
         ):
             n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, **scope)
@@ -104,12 +106,10 @@ def review_import(
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Store reviewers' verdicts (with who and when); they override the tagger in profiles and reports."""
-    import convmine
-    from convmine.cli.main import _errors, out
+    from convmine.cli.main import _errors, _reading_store, out
     from convmine.review import import_reviews
-    from convmine.store import open_store
 
-    with _errors(), open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store:
+    with _errors(), _reading_store(db, taxonomy) as store:
         summary = import_reviews(store, file, reviewer=reviewer)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items())) or "no verdicts"
     out.print(
@@ -130,19 +130,17 @@ def export_training(
     context_turns: Annotated[
         int, typer.Option(min=0, help="Preceding turns to give as each row's context.")
     ] = CONTEXT_TURNS,
-    utc_offset: Offset = "+08:00",
+    utc_offset: Offset = DEFAULT_UTC_OFFSET,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Write every reviewed customer turn as labelled JSONL (text, labels, context) for `convmine train`."""
-    import convmine
-    from convmine.cli.main import _errors, err
+    from convmine.cli.main import _errors, _reading_store, err
     from convmine.review import write_training
-    from convmine.store import open_store
 
     with _errors():
         scope = _scope(since, until, agent, customer, utc_offset)
         with (
-            open_store(db, taxonomy=convmine.load_taxonomy(taxonomy), create=False) as store,
+            _reading_store(db, taxonomy) as store,
             _output(out, "utf-8") as stream,
         ):
             n = write_training(store, stream, context_turns=context_turns, **scope)

@@ -19,8 +19,21 @@ def train(
         int, typer.Option(help="Most epochs; training stops early when dev stops improving.")
     ] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (data order, initialisation, dropout).")] = 0,
-    layers: Annotated[int | None, typer.Option(help="Keep only the encoder's first N layers.")] = None,
+    layers: Annotated[
+        int | None, typer.Option(help="Keep N of the encoder's layers, evenly spaced (first and last kept).")
+    ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Distil from this saved model (e.g. models/default): its scores join the targets, and "
+            "without --base the student starts as the teacher cut to --layers."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Turns per training step.")] = 32,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option(help="Stop after the epoch that passes this budget; the best epoch so far is kept."),
+    ] = None,
     device: Annotated[str, typer.Option(help="torch device: cpu, cuda, mps.")] = "cpu",
 ) -> None:
     """Fine-tune the tagger (early stopping on dev), export int8 ONNX, and print the scores."""
@@ -32,7 +45,12 @@ def train(
     from convmine.tagging.model.training import TrainSettings
     from convmine.tagging.model.training import train as train_model
 
-    settings = TrainSettings(layers=layers, batch_size=batch_size)
+    settings = TrainSettings(
+        layers=layers,
+        batch_size=batch_size,
+        teacher=teacher,
+        max_train_seconds=None if max_minutes is None else max_minutes * 60,
+    )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with _errors(), Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("epoch 1", total=None)

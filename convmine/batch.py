@@ -8,17 +8,20 @@ store ends up with exactly the same rows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta, timezone, tzinfo
+from datetime import tzinfo
 from itertools import islice
 from pathlib import Path
 
 from convmine.errors import ConvmineError
-from convmine.ingest import read_calls
+from convmine.ingest import read_calls, scan_paths
+from convmine.ingest.reading import Paths
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Failure, TaggedCall
 from convmine.store import ProfileStore
+from convmine.taxonomy import Taxonomy
+from convmine.timezones import CHINA_TIME
 
 
 @dataclass(slots=True)
@@ -46,12 +49,22 @@ class BatchSummary:
             self.customers.add(result.call.customer_id)
 
 
-#: China Standard Time: what a start time without a UTC offset is taken to be, unless told otherwise.
-CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """How far a batch is: input ``files`` found up front, how many of them are done, and calls tagged.
+
+    Files are what is known before reading (one file may hold many calls). A file is done once a call
+    of a later file is stored, or the batch ends; a JSON call naming its own ``source`` counts for the
+    file read before it, so a file of such calls is done when a later file is reached.
+    """
+
+    files_done: int
+    files: int
+    calls: int
 
 
 def tag_paths(
-    paths: Iterable[str | Path],
+    paths: Paths,
     *,
     pipeline: Pipeline,
     store: ProfileStore,
@@ -59,29 +72,48 @@ def tag_paths(
     batch_size: int = 64,
     local_time: tzinfo = CHINA_TIME,
     replace_other: bool = False,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
-    """Read, tag and store every call under ``paths``; ``on_progress(n)`` after each ``n`` calls.
+    """Read, tag and store every call under ``paths``.
 
+    ``on_progress`` hears how far the batch is (:class:`BatchProgress`): once before the first call
+    is read (with the number of input files), after each stored batch of calls, and at the end.
     A start time without a UTC offset is taken to be in ``local_time``. Re-tagging a call replaces
     its earlier results; a call whose ID is already stored for another customer or from another
     file fails instead, unless ``replace_other`` (two different calls must not share an ID).
     """
+    if _identity(store.taxonomy) != _identity(pipeline.taxonomy):
+        raise ConvmineError(
+            f"the store is open with taxonomy {store.taxonomy.name!r} {store.taxonomy.version} but the pipeline "
+            f"tags with {pipeline.taxonomy.name!r} {pipeline.taxonomy.version}; open the store with the "
+            "pipeline's: open_store(db, taxonomy=pipeline.taxonomy)"
+        )
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)  # read twice: counted, then read
     summary = BatchSummary(tagger=pipeline.version)
+    files = {str(path): n for n, path in enumerate(p for p in scan_paths(paths).found if isinstance(p, Path))}
+    reached = 0  # the input file the latest call or failure came from
+    file_of: dict[str, int] = {}  # call ID → its input file, until the call is stored
+    report = on_progress or (lambda progress: None)
+    report(BatchProgress(0, len(files), 0))
 
     def calls() -> Iterator[Call]:
+        nonlocal reached
         for item in read_calls(paths, customer_id=customer_id):
+            reached = max(reached, files.get(item.source or "", reached))
             if isinstance(item, Failure):
                 summary.failures.append(_masked(pipeline, item))
             else:
+                file_of[item.call_id] = reached
                 yield _settled(item, local_time)
 
     def failed(call: Call, exc: Exception) -> None:
+        file_of.pop(call.call_id, None)
         summary.failures.append(
             _masked(pipeline, Failure(call.source or call.call_id, str(exc), stage="tag"))
         )
 
     results = pipeline.pipe(calls(), batch_size=batch_size, on_error=failed)
+    files_done = tagged = 0
     while batch := list(islice(results, batch_size)):
         kept = []
         for result in batch:
@@ -93,9 +125,15 @@ def tag_paths(
         store.save(kept, tagger=pipeline.version, taxonomy_version=pipeline.taxonomy.version)
         for result in kept:
             summary.add(result)
-        if on_progress:
-            on_progress(len(batch))
+        files_done = max([files_done, *(file_of.pop(r.call.call_id, files_done) for r in batch)])
+        tagged += len(batch)
+        report(BatchProgress(files_done, len(files), tagged))
+    report(BatchProgress(len(files), len(files), tagged))
     return summary
+
+
+def _identity(taxonomy: Taxonomy) -> tuple[str, str, str]:
+    return taxonomy.name, taxonomy.version, taxonomy.hash
 
 
 def _settled(call: Call, local_time: tzinfo) -> Call:

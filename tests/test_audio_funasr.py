@@ -2,7 +2,7 @@
 directory built here from a small config with random weights (no Paraformer weights can be had), and
 the pipeline (decode → FSMN-VAD → Paraformer → roles) turns recordings into calls. The text is
 gibberish from the tiny vocabulary; what is tested is the plumbing: one text per clip, segments,
-timestamps, roles, Call objects. FunASR is not part of the ``asr`` extra: skipped where it is absent."""
+timestamps, roles, Call objects. FunASR is its own extra (``funasr``): skipped where it is absent, except in CI, which installs it."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from tests.extras import need
 np = need("numpy", "asr")
 need("av", "asr")
 need("onnxruntime", "asr")
-torch = pytest.importorskip("torch", reason="the funasr backend needs torch (pip install convmine[funasr])")
-pytest.importorskip("funasr", reason="the funasr backend is not installed (pip install convmine[funasr])")
-yaml = pytest.importorskip("yaml")
+torch = need("torch", "funasr")
+need("funasr", "funasr")
+import yaml
 
 from convmine.audio.backends import FunasrRecognizer, create_recognizer
 from convmine.audio.transcriber import Transcriber

@@ -299,3 +299,69 @@ def test_a_bank_taxonomy_tags_with_the_rules_and_says_so(tmp_path):
     assert result.exit_code == 0 and "tagging with the rules alone" in result.output
     profile = run("profile", "P1", "--db", str(db), "--taxonomy", str(bank), "--json")
     assert "preference.product.pension" in [t["label"] for t in json.loads(profile.output)["tags"]]
+
+
+def _bank_taxonomy_and_call(tmp_path: Path) -> tuple[Path, Path]:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(
+        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
+        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
+        encoding="utf-8",
+    )
+    call = tmp_path / "c.txt"
+    call.write_text("# customer_id: P1\n坐席：您好\n客户：我就想买点养老金产品\n", encoding="utf-8")
+    return bank, call
+
+
+def test_reading_commands_use_the_taxonomy_the_store_was_tagged_with(tmp_path):
+    bank, call = _bank_taxonomy_and_call(tmp_path)
+    db = str(tmp_path / "b.db")
+    assert run("tag", str(call), "--db", db, "--taxonomy", str(bank)).exit_code == 0
+    profile = run("profile", "P1", "--db", db, "--json")
+    assert profile.exit_code == 0, profile.output
+    assert [t["name"] for t in json.loads(profile.output)["tags"]] == ["养老金产品"]
+    assert "养老金产品" in run("show", "c", "--db", db).output
+    assert "养老金产品" in run("review", "export", "--db", db).output
+    report = run("report", "profiles", "--db", db, "--out", str(tmp_path / "p.html"))
+    assert report.exit_code == 0, report.output
+
+    from convmine.taxonomy import default_taxonomy_path
+
+    wrong = run("profile", "P1", "--db", db, "--taxonomy", str(default_taxonomy_path()))
+    assert wrong.exit_code == 1
+    assert "does not know ('preference.product.pension'); it was tagged with taxonomy 'bank'" in wrong.output
+    assert "leave out --taxonomy to use the copy the store keeps, or pass --taxonomy FILE" in wrong.output
+
+    other = tmp_path / "d.txt"
+    other.write_text("# customer_id: P2\n坐席：您好\n客户：我不需要\n", encoding="utf-8")
+    again = run("tag", str(other), "--db", db)
+    assert again.exit_code == 0 and "last tagged with taxonomy 'bank'" in again.output
+    assert run("profile", "P1", "--db", db).exit_code == 0
+
+
+def test_a_store_without_a_taxonomy_copy_says_which_taxonomy_to_pass(tmp_path):
+    bank, call = _bank_taxonomy_and_call(tmp_path)
+    db = tmp_path / "b.db"
+    assert run("tag", str(call), "--db", str(db), "--taxonomy", str(bank)).exit_code == 0
+    with sqlite3.connect(db) as conn:  # as a store tagged before stores kept taxonomy copies
+        conn.execute("DELETE FROM taxonomies")
+    for command in (["profile", "P1"], ["report", "profiles", "--out", str(tmp_path / "p.html")]):
+        result = run(*command, "--db", str(db))
+        assert result.exit_code == 1
+        assert "tagged with taxonomy version 'convmine-bank-wealth@1.0.0+bank@1'" in result.output
+        assert "pass --taxonomy FILE" in result.output
+    assert run("profile", "P1", "--db", str(db), "--taxonomy", str(bank)).exit_code == 0
+
+
+def test_tag_progress_counts_files_with_a_total_and_calls(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    import convmine.cli.main as cli
+
+    for n in range(3):
+        _txt_call(tmp_path / "in" / f"{n}.txt", f"F{n}")
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, color_system=None, width=160))
+    result = run("tag", str(tmp_path / "in"), "--db", str(tmp_path / "p.db"), "--batch-size", "1")
+    assert result.exit_code == 0, result.output
+    assert "3/3 files · 3 calls" in screen.getvalue()

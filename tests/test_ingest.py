@@ -477,6 +477,12 @@ def test_text_decorated_role_prefixes():
         ("客户 00:01：我只买保本的", "customer", "我只买保本的", 1.0, None),
         ("3:30 客户：我只买保本的", "customer", "我只买保本的", 210.0, None),
         ("[1] 客户：我只买保本的", "customer", "我只买保本的", None, None),
+        ("坐席1027：请问", "agent", "请问", None, None),
+        ("坐席 1027：请问", "agent", "请问", None, None),
+        ("坐席1号：请问", "agent", "请问", None, None),
+        ("[00:05] 坐席1027：请问", "agent", "请问", 5.0, None),
+        ("【坐席1027】请问", "agent", "请问", None, None),
+        ("客户13812345678：我只买保本的", "customer", "我只买保本的", None, None),
     ],
 )
 def test_text_decorated_role_starts_a_turn(tmp_path, line, speaker, text, start, end):
@@ -512,6 +518,55 @@ def test_text_line_that_looks_like_a_turn_without_a_known_role_is_an_error(tmp_p
 def test_text_unknown_role_message_shows_how_to_annotate_a_role(tmp_path):
     failure = only_failure([write(tmp_path / "t.txt", "张经理：您好\n")], customer_id="C")
     assert "坐席(张经理)：" in failure.reason
+
+
+def test_text_staff_number_after_the_role_is_not_kept_as_an_id(tmp_path):
+    call = read_call(write(tmp_path / "t.txt", "坐席1027：您好\n客户13812345678：嗯\n"), customer_id="C")
+    assert (call.agent_id, [u.text for u in call.utterances]) == (None, ["您好", "嗯"])
+
+
+def test_text_notes_before_the_first_turn_are_skipped(tmp_path):
+    path = write(
+        tmp_path / "t.txt",
+        "# customer_id: C1\n注意：本录音仅供质检使用\n【通话记录】\n录音编号：A-0001\n坐席：您好\n客户：嗯\n",
+    )
+    call = read_call(path)
+    assert [(u.speaker, u.text) for u in call.utterances] == [("agent", "您好"), ("customer", "嗯")]
+
+
+def test_text_a_note_after_the_first_turn_is_an_error_with_file_line_and_the_roles(tmp_path):
+    path = write(tmp_path / "t.txt", "注意：仅供质检\n坐席：您好\n王先生(13812345678)：你好\n")
+    failure = only_failure([path], customer_id="C")
+    assert (failure.source, failure.line) == (str(path), 3)
+    assert failure.reason.startswith("unknown speaker '王先生(138****5678)'; a turn starts with a role")
+    assert "13812345678" not in failure.reason
+    assert "坐席/座席/客服/客户经理" in failure.reason and "客户/客戶/用户" in failure.reason
+    assert "坐席1027：" in failure.reason and failure.reason.endswith("join it to that line")
+    with pytest.raises(InputError, match=r"t\.txt:3: unknown speaker"):
+        read_call(path, customer_id="C")
+
+
+def test_text_with_notes_but_no_turn_is_an_error_at_the_first_note(tmp_path):
+    failure = only_failure(
+        [write(tmp_path / "t.txt", "# x\n注意：仅供质检\n张经理：您好\n")], customer_id="C"
+    )
+    assert failure.line == 2
+    assert failure.reason.startswith("unknown speaker '注意'")
+    assert "no line of this file starts with a known role" in failure.reason
+
+
+def test_text_plain_line_before_the_first_turn_says_what_may_come_first(tmp_path):
+    failure = only_failure([write(tmp_path / "t.txt", "通话记录\n坐席：您好\n")], customer_id="C")
+    assert failure.line == 1 and failure.reason.endswith("only comments (# …) and notes (注意：…) may come")
+
+
+def test_text_a_wrapped_url_continues_the_turn(tmp_path):
+    path = write(tmp_path / "t.txt", "坐席：详情见官网\nhttps://www.example-bank.cn/licai\n客户：好的\n")
+    turns = read_call(path, customer_id="C").utterances
+    assert [(u.speaker, u.text) for u in turns] == [
+        ("agent", "详情见官网https://www.example-bank.cn/licai"),
+        ("customer", "好的"),
+    ]
 
 
 def test_text_plain_wrapped_lines_still_continue_the_turn(tmp_path):

@@ -228,3 +228,16 @@ def test_token_types_off_for_single_type_encoders(tmp_path):
     tokenizer = load_tokenizer(tmp_path / "t" / "tokenizer.json", settings)
     arrays = encode(tokenizer, [Turn("有", ("钱",))], settings)
     assert not arrays["token_type_ids"].any() and arrays["attention_mask"].all()
+
+
+def test_soft_targets_mix_gold_with_a_teacher():
+    space = LabelSpace(("a", "b", "c"), ((1, 2),))
+    multi, single = space.targets([["a", "b"], []])
+    gold_multi, gold_single = space.soft_targets(multi, single)
+    assert gold_multi is multi
+    assert gold_single[0].tolist() == [[0, 1, 0], [1, 0, 0]]  # [none, b, c]
+    teacher = np.array([[0.8, 0.6, 0.2], [0.1, 0.0, 0.0]], dtype=np.float32)
+    mixed_multi, (mixed,) = space.soft_targets(multi, single, teacher, weight=0.5)
+    assert mixed_multi[:, 0].tolist() == pytest.approx([0.9, 0.05])
+    assert mixed[0].tolist() == pytest.approx([0.1, 0.8, 0.1])  # half gold b, half teacher (0.2, 0.6, 0.2)
+    assert mixed.sum(axis=1) == pytest.approx([1.0, 1.0])

@@ -38,5 +38,14 @@ def test_train_command_has_help():
     app.command()(train)
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for option in ("--data", "--out", "--base", "--epochs", "--seed"):
+    for option in (
+        "--data",
+        "--out",
+        "--base",
+        "--epochs",
+        "--seed",
+        "--teacher",
+        "--layers",
+        "--max-minutes",
+    ):
         assert option in result.output

@@ -157,3 +157,86 @@ def test_missing_onnx_extra_is_named(trained, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(MissingExtraError, match=r"convmine\[onnx\]"):
         OnnxScorer(trained / "model.onnx")
+
+
+def _onnx_only(trained: Path, target: Path) -> Path:
+    """A copy of the model directory without its torch weights, as the shipped default is."""
+    copy = shutil.copytree(trained, target)
+    (copy / "model.safetensors").unlink()
+    return copy
+
+
+def test_weights_are_read_back_from_the_int8_graph(trained, taxonomy, tmp_path):
+    from safetensors.numpy import load_file
+
+    from convmine.tagging.model.onnx_weights import state_from_onnx
+
+    original = load_file(str(trained / "model.safetensors"))
+    recovered = state_from_onnx(trained / "model.onnx")
+    assert set(original) - set(recovered) <= {"encoder.embeddings.position_ids"}
+    for name, array in recovered.items():  # dequantised: off by at most half a quantisation step
+        step = np.abs(original[name]).max() / 127
+        assert array.shape == original[name].shape and np.abs(array - original[name]).max() <= step, name
+    onnx_only = _onnx_only(trained, tmp_path / "onnx-only")
+    torch_tagger = load_model_tagger(onnx_only, taxonomy, backend="torch")
+    onnx_tagger = load_model_tagger(onnx_only, taxonomy, backend="onnx")
+    assert _labels(torch_tagger.predict(_turns())) == _labels(onnx_tagger.predict(_turns()))
+
+
+def test_distils_a_smaller_student_from_an_onnx_only_teacher(trained, taxonomy, tmp_path):
+    teacher = _onnx_only(trained, tmp_path / "teacher")
+    settings = TrainSettings(
+        epochs=40,
+        patience=40,
+        batch_size=8,
+        learning_rate=3e-3,
+        head_learning_rate=1e-2,
+        teacher=teacher,
+        layers=1,
+    )
+    result = train(trained.parent / "data", tmp_path / "student", settings=settings, taxonomy=taxonomy)
+    config = json.loads((result.out_dir / "config.json").read_text())
+    assert config["encoder"]["num_hidden_layers"] == 1
+    assert config["scores"]["training"]["teacher"].startswith("model@")
+    student = load_model_tagger(result.out_dir, taxonomy)
+    assert _labels(student.predict(_turns())) == _labels(
+        load_model_tagger(teacher, taxonomy).predict(_turns())
+    )
+
+
+def test_keep_layers_spreads_them_evenly():
+    from transformers import BertConfig, BertModel
+
+    from convmine.tagging.model.network import keep_layers
+
+    encoder = BertModel(
+        BertConfig(hidden_size=8, num_hidden_layers=5, num_attention_heads=2, intermediate_size=8)
+    )
+    layers = list(encoder.encoder.layer)
+    keep_layers(encoder, 3)
+    assert list(encoder.encoder.layer) == [layers[0], layers[2], layers[4]]
+    assert encoder.config.num_hidden_layers == 3
+    with pytest.raises(ModelError, match="at least one"):
+        keep_layers(encoder, 0)
+
+
+def test_train_command_distils_within_a_time_budget(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    out = tmp_path / "student"
+    arguments = [
+        "train",
+        "--data",
+        str(trained.parent / "data"),
+        "--out",
+        str(out),
+        "--teacher",
+        str(trained),
+    ]
+    result = CliRunner().invoke(app, [*arguments, "--layers", "1", "--epochs", "5", "--max-minutes", "0"])
+    assert result.exit_code == 0, result.output
+    assert "best epoch 1 of 1" in result.output and "micro-F1" in result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["encoder"]["num_hidden_layers"] == 1 and config["scores"]["training"]["epochs_run"] == 1

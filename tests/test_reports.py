@@ -29,9 +29,9 @@ from convmine.reports import (
 from convmine.reports.feedback import ASPECTS, aspect_of
 from convmine.reports.models import OUTCOMES
 from convmine.reports.page import esc
-from convmine.reports.scope import parse_moment, parse_offset
 from convmine.store import open_store
 from convmine.taxonomy import load_taxonomy
+from convmine.timezones import parse_moment, parse_offset
 from tests.data.reports import fixture
 
 CHINA = timezone(timedelta(hours=8))

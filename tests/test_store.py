@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,11 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convmine.errors import MissingExtraError, StoreError
+from convmine.errors import MissingExtraError, StoreError, TaxonomyError
 from convmine.schema import SPEAKERS, Call, Evidence, Tag, TaggedCall, Utterance
 from convmine.store import SQLiteStore, open_store
 from convmine.store import migrations as migrations_module
 from convmine.store.migrations import MIGRATIONS, Migration, latest_version
+from convmine.store.taxonomy_copy import copy_digest, taxonomy_copy, taxonomy_from_copy
+from convmine.taxonomy import Taxonomy, load_taxonomy
 
 T0 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
 
@@ -499,3 +503,136 @@ def test_a_profile_at_a_past_moment_leaves_out_later_observations(store):
     assert [e.label for e in store.profile("u1", now=T0 + timedelta(days=10)).entries] == [
         "preference.risk.high"
     ]
+
+
+# --- the taxonomy the calls were tagged with ------------------------------------------------------
+
+BANK = (
+    "name: bank\nversion: '2'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
+    "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n"
+)
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> Taxonomy:
+    path = tmp_path / "bank.yaml"
+    path.write_text(BANK, encoding="utf-8")
+    return load_taxonomy(path)
+
+
+def _save_bank_call(db: Path, bank: Taxonomy) -> None:
+    with open_store(db, taxonomy=bank) as store:
+        store.save([tagged("b1", "u1", "preference.product.pension")], taxonomy_version=bank.version)
+
+
+def test_a_taxonomy_copy_rebuilds_the_same_taxonomy(bank):
+    copy = taxonomy_copy(bank)
+    back = taxonomy_from_copy(copy, copy_digest(copy))
+    assert (back.name, back.version, back.hash, back.categories) == (
+        bank.name,
+        bank.version,
+        bank.hash,
+        bank.categories,
+    )
+    assert list(back) == list(bank) and back["preference.product.pension"].name == "养老金产品"
+    assert taxonomy_copy(back) == copy
+    with pytest.raises(StoreError, match=r"copy of taxonomy \w+ is damaged .*--taxonomy FILE"):
+        taxonomy_from_copy(copy.replace("养老金产品", "年金"), copy_digest(copy))
+    unreadable = '{"name": "x"}'
+    with pytest.raises(StoreError, match=r"cannot be read .*another convmine version.*--taxonomy FILE"):
+        taxonomy_from_copy(unreadable, copy_digest(unreadable))
+
+
+def test_a_store_reads_its_calls_with_the_taxonomy_they_were_tagged_with(db, bank):
+    _save_bank_call(db, bank)
+    with open_store(db) as store:
+        assert (store.taxonomy.version, store.taxonomy.hash) == (bank.version, bank.hash)
+        assert not store.taxonomy_given
+        store.check_taxonomy()
+        assert [e.name for e in store.profile("u1").entries] == ["养老金产品"]
+        [kept] = store.tagged_with()
+        assert (kept.name, kept.version, kept.hash) == ("bank", bank.version, bank.hash)
+    with open_store(db, taxonomy=bank) as store:
+        store.check_taxonomy()
+
+
+def test_a_taxonomy_that_does_not_know_the_stored_labels_is_refused_naming_the_right_one(db, bank):
+    _save_bank_call(db, bank)
+    with open_store(db, taxonomy=load_taxonomy()) as store:
+        assert store.taxonomy_given
+        message = (
+            r"labels that taxonomy '.+' 1\.0\.0 does not know \('preference\.product\.pension'\); it was "
+            rf"tagged with taxonomy 'bank' {re.escape(bank.version)} \(hash {bank.hash}\); leave out --taxonomy"
+        )
+        with pytest.raises(TaxonomyError, match=message):
+            store.check_taxonomy()
+        with pytest.raises(TaxonomyError, match=message):
+            store.profile("u1")
+
+
+def test_re_saving_with_the_same_taxonomy_changes_no_row_and_switching_is_remembered(db, bank):
+    _save_bank_call(db, bank)
+    first = dump(db)
+    _save_bank_call(db, bank)
+    assert dump(db) == first
+    with open_store(db, taxonomy=load_taxonomy()) as store:  # tagged with the bundled one: used last
+        store.save([tagged("d1", "u2", "basic.funds.idle")], taxonomy_version="1.0.0")
+        assert [t.name for t in store.tagged_with()] == ["convmine-bank-wealth", "bank"]
+    with open_store(db) as store:  # but only the bank's knows every stored label
+        assert store.taxonomy.hash == bank.hash
+
+
+def test_the_tags_versions_say_which_taxonomy_tagged_them(db, bank):
+    call = tagged("b1", "u1", "preference.product.pension")
+    bank_tags = TaggedCall(
+        call.call, [dataclasses.replace(t, taxonomy_version=bank.version) for t in call.tags]
+    )
+    with open_store(db) as store:
+        store.save([bank_tags])
+        assert [t.hash for t in store.tagged_with()] == []
+        store.save([tagged("d1", "u1", "basic.funds.idle")])  # its tags carry the bundled taxonomy's version
+        assert [t.hash for t in store.tagged_with()] == [store.taxonomy.hash]
+
+
+def test_tags_saved_for_another_taxonomy_do_not_record_the_stores(db, bank):
+    with open_store(db) as store:
+        store.save([tagged("b1", "u1", "preference.product.pension")], taxonomy_version=bank.version)
+        [other] = store.tagged_with()
+        assert (other.version, other.hash, other.last_used_at) == (bank.version, "", None)
+        with pytest.raises(TaxonomyError, match=r"the store keeps no copy of it\); pass --taxonomy FILE"):
+            store.check_taxonomy()
+
+
+def test_a_store_from_before_copies_names_the_version_its_calls_were_tagged_with(db, bank):
+    _save_bank_call(db, bank)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM taxonomies")
+    with open_store(db) as store:
+        assert store.taxonomy is load_taxonomy()
+        with pytest.raises(
+            TaxonomyError,
+            match=rf"tagged with taxonomy version '{re.escape(bank.version)}' \(the store keeps no copy of it\)",
+        ):
+            store.check_taxonomy()
+
+
+def test_a_damaged_copy_is_refused_unless_a_taxonomy_is_given(db, bank):
+    _save_bank_call(db, bank)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE taxonomies SET copy = replace(copy, '养老金产品', '年金')")
+    with pytest.raises(StoreError, match="is damaged"):
+        open_store(db)
+    with open_store(db, taxonomy=bank) as store:
+        store.check_taxonomy()
+
+
+def test_a_version_2_store_is_migrated_to_keep_taxonomy_copies(db):
+    with sqlite3.connect(db) as conn:
+        for migration in MIGRATIONS[:2]:
+            conn.executescript(migration.apply)
+        conn.execute("PRAGMA user_version = 2")
+    with open_store(db) as store:
+        store.save([tagged("c1", "u1", "basic.funds.idle")])
+        assert [t.version for t in store.tagged_with()] == [store.taxonomy.version]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3

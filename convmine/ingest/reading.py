@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convmine.errors import InputError
-from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
+from convmine.ingest.registry import CallRecord, announce, reader_for, supported_extensions
 from convmine.ingest.text_reader import is_sidecar
 from convmine.schema import Call, Failure
 
@@ -187,7 +187,9 @@ def read_calls(paths: Paths, *, customer_id: str | None = None) -> Iterator[Call
     if customer_id is not None and not customer_id.strip():
         raise InputError("customer_id is blank; pass a customer ID or leave it out")
     checks = _BatchChecks(customer_id.strip() if customer_id else None)
-    for item in scan_paths(paths).found:
+    found = scan_paths(paths).found
+    announce(item for item in found if isinstance(item, Path))
+    for item in found:
         if isinstance(item, Failure):
             yield item
         else:

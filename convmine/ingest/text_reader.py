@@ -7,15 +7,19 @@
 
 A role is any :data:`~convmine.ingest.values.SPEAKER_ALIASES` (坐席/客服/客户经理/A, 客户/用户/C, …)
 followed by a full- or half-width colon. Decorated prefixes are read too: a name, staff number or time
-in brackets after the role (``坐席(工号1027)：``, ``客户[00:01.2-00:03.5]：``), a bare time after the
-role (``客户 00:01：``), a role in ``【】`` or ``[]`` (colon optional), and a time or time range before
-any of these (``00:01 客户：``, ``[00:01.2-00:03.5] 坐席：``).
+in brackets after the role (``坐席(工号1027)：``, ``客户[00:01.2-00:03.5]：``), a staff number right after
+the role (``坐席1027：``, ``坐席 1027：``, ``坐席1号：``), a bare time after the role (``客户 00:01：``), a
+role in ``【】`` or ``[]`` (colon optional), and a time or time range before any of these
+(``00:01 客户：``, ``[00:01.2-00:03.5] 坐席：``). A name or staff number in a prefix is not kept (it is no
+agent ID: give that with ``# agent_id:``).
 
-Blank lines are skipped, and a plain line continues the turn above it (a line wrapped by an editor).
-A line that starts like a turn but names no known role is an error naming its line, never a guess:
-an unknown label with a colon (``张经理：``, ``王先生(客户)：``), a label in ``【】`` or ``[]``
-(``[主持人]``), or a time without a role (``00:01 就这样``). A bare ``H:MM`` without a leading zero
-(``3:30 以后有空``) is a time said in the text unless a role follows it.
+Blank lines are skipped, and a plain line continues the turn above it (a line wrapped by an editor; a
+colon followed by ``//``, as in a URL, is text). Before the first turn, a line that starts with a label
+that is no role (``注意：本录音仅供质检使用``, ``【通话记录】``) is a note and skipped. After it, a line that
+starts like a turn but names no known role is an error naming its line, never a guess: an unknown label
+with a colon (``张经理：``, ``王先生(客户)：``), a label in ``【】`` or ``[]`` (``[主持人]``), or a time
+without a role (``00:01 就这样``). A bare ``H:MM`` without a leading zero (``3:30 以后有空``) is a time said
+in the text unless a role follows it. A file with notes but no turn is an error too.
 
 The call's metadata (``call_id``, ``customer_id``, ``agent_id``, ``started_at``) comes from
 ``# key: value`` comment lines in the file and from a sidecar ``NAME.meta.json`` / ``NAME.meta.yaml``
@@ -45,6 +49,7 @@ from convmine.ingest.values import (
     parse_started_at,
 )
 from convmine.schema import Call, Failure, Speaker, Utterance
+from convmine.text.pii import mask
 
 METADATA_KEYS = ("call_id", "customer_id", "agent_id", "started_at")
 SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
@@ -65,8 +70,10 @@ _ROLE_IN_BRACKETS = re.compile(
     rf"(?P<open>{_OPEN})\s*(?P<label>[^{_BRACKETS}:：]{{1,12}}?)\s*{_CLOSE}\s*(?P<colon>[:：])?\s*"
 )
 # Everything before the role's colon: words, bracketed notes and bare clock times (whose colons are not it).
-_ROLE_WITH_COLON = re.compile(rf"(?P<head>(?:{_CLOCK}|{_NOTE}|[^{_BRACKETS}:：]){{1,40}}?)\s*[:：]\s*")
+# A colon followed by "//" is a URL's (https://…), not a role's.
+_ROLE_WITH_COLON = re.compile(rf"(?P<head>(?:{_CLOCK}|{_NOTE}|[^{_BRACKETS}:：]){{1,40}}?)\s*[:：](?!//)\s*")
 _LABEL_AND_TIME = re.compile(rf"(?P<label>.*?)\s*(?P<time>{_BARE_TIME.pattern})?")
+_NUMBERED_ROLE = re.compile(r"(?P<role>.*?\D)\s*\d+号?")  # 坐席1027, 坐席 1027, 坐席1号: a staff number
 _LABEL_LIKE = re.compile(r"(?=.*[^\W\d_])[\w ]{1,10}")  # a word of up to 10 characters, not only digits
 _HEADER = re.compile(r"^#\s*([\w-]+)\s*[:：]\s*(.*?)\s*$")
 
@@ -190,9 +197,21 @@ def _leading_time(line: str) -> tuple[_Time | None, str]:
     return None, line
 
 
+def _speaker(label: str) -> tuple[str, Speaker] | None:
+    """The role word and speaker ``label`` names: a role (``坐席``) or a role with a staff number right
+    after it (``坐席1027``, whose number is dropped); ``None`` when it names no role."""
+    speaker = SPEAKER_ALIASES.get(label.lower())
+    if speaker is not None:
+        return label, speaker
+    numbered = _NUMBERED_ROLE.fullmatch(label)
+    role = numbered["role"].strip() if numbered else ""
+    speaker = SPEAKER_ALIASES.get(role.lower())
+    return (role, speaker) if speaker is not None else None
+
+
 def _role_with_colon(text: str) -> _Role | None:
-    """``客户：`` / ``坐席(工号1027)：`` / ``客户[00:01.2-00:03.5]：`` / ``客户 00:01：``; ``None`` when the
-    text before the colon is not a short label (it is then part of the text)."""
+    """``客户：`` / ``坐席(工号1027)：`` / ``坐席1027：`` / ``客户[00:01.2-00:03.5]：`` / ``客户 00:01：``;
+    ``None`` when the text before the colon is not a short label (it is then part of the text)."""
     match = _ROLE_WITH_COLON.match(text)
     if match is None:
         return None
@@ -208,13 +227,15 @@ def _role_with_colon(text: str) -> _Role | None:
     ]
     if parts["time"]:
         times.append(_Time(parts["start"], parts["end"]))
-    speaker = SPEAKER_ALIASES.get(label.lower())
-    if speaker is None and not _LABEL_LIKE.fullmatch(label):
+    known = _speaker(label)
+    if known is None and not _LABEL_LIKE.fullmatch(label):
         return None
     if len(times) > 1:
         raise InputError(f"the role {head!r} carries {len(times)} times; keep one")
     time = times[0] if times else None
-    return _Role(head if speaker is None else label, speaker, time, text[match.end() :])
+    if known is None:
+        return _Role(head, None, time, text[match.end() :])
+    return _Role(known[0], known[1], time, text[match.end() :])
 
 
 def _role(text: str) -> _Role | None:
@@ -222,10 +243,9 @@ def _role(text: str) -> _Role | None:
     label that looks like a role but is not a known one)."""
     bracketed = _ROLE_IN_BRACKETS.match(text)
     if bracketed:
-        label = bracketed["label"].strip()
-        speaker = SPEAKER_ALIASES.get(label.lower())
-        if speaker is not None:
-            return _Role(label, speaker, None, text[bracketed.end() :])
+        known = _speaker(bracketed["label"].strip())
+        if known is not None:
+            return _Role(known[0], known[1], None, text[bracketed.end() :])
     role = _role_with_colon(text)
     if role is not None or bracketed is None:
         return role
@@ -236,78 +256,112 @@ def _role(text: str) -> _Role | None:
     return None
 
 
-def _unknown_role(label: str) -> InputError:
-    return InputError(
-        f"unknown speaker {label!r}; start the line with a role — 坐席/座席/客服/客户经理/理财经理/A/bot for "
-        "the agent, 客户/用户/C/user for the customer — and put a name or staff number after it in brackets, "
-        "e.g. 坐席(张经理)：… or 客户(王先生)：…"
-    )
+def _aliases(speaker: Speaker) -> str:
+    """The role words of ``speaker``, Chinese first, one-letter ones in capitals: ``坐席/座席/…/A``."""
+    words = [
+        alias.upper() if len(alias) == 1 else alias for alias, s in SPEAKER_ALIASES.items() if s == speaker
+    ]
+    return "/".join(sorted(words, key=str.isascii))
 
 
-_NO_ROLE = (
-    "the line has no recognised role prefix; start each turn with a role and a colon, "
-    "e.g. 坐席：… / 客户：… / 客服: … / A: … / C: … (a name, staff number or time may follow the role in "
-    "brackets: 客户(王先生)：…)"
+_ROLES_ACCEPTED = (
+    f"a turn starts with a role and a colon, e.g. 坐席：… or 客户：… (agent roles: {_aliases('agent')}; "
+    f"customer roles: {_aliases('customer')}), optionally with a staff number (坐席1027：…), a name or "
+    "staff number in brackets (坐席(张经理)：…, 客户(王先生)：…) or a time ([00:01.2-00:03.5] 客户：…)"
 )
 
 
-def _turn_start(line: str) -> tuple[Speaker, str, _Time | None] | None:
-    """``(speaker, text, time)`` when the line starts a turn; ``None`` when it continues the turn above.
-    Raises for a line that starts like a turn (a label, a bracketed label, a time) without a known role."""
+def _unknown_role(label: str, *, first_turn: bool = False) -> InputError:
+    """The error for a line starting with ``label``, which is no role; the label is masked (it may hold a
+    phone number). ``first_turn``: the file has no turn, only notes, of which this is the first."""
+    hint = (
+        "(a line before the first turn that starts with an unknown label is read as a note, but no line of "
+        "this file starts with a known role)"
+        if first_turn
+        else "If the line continues the turn above, join it to that line"
+    )
+    return InputError(f"unknown speaker {mask(label)!r}; {_ROLES_ACCEPTED}. {hint}")
+
+
+_NO_ROLE = f"the line has no recognised role prefix; {_ROLES_ACCEPTED}"
+_NO_TURN_YET = f"{_NO_ROLE}. Before the first turn only comments (# …) and notes (注意：…) may come"
+
+
+def _turn_start(line: str) -> _Role | None:
+    """The role starting the line, with the line's time and the rest of its text; ``None`` when the line
+    continues the turn above. A role whose speaker is ``None`` is an unknown label (``张经理：``).
+    Raises for a time without any role."""
     time, rest = _leading_time(line)
     role = _role(rest)
-    if role is not None and role.speaker is None:
-        raise _unknown_role(role.label)
-    if role is not None and role.speaker is not None:
+    if role is not None:
         if time is not None and role.time is not None:
             raise InputError("the line carries two times, one before and one after the role; keep one")
-        return role.speaker, role.rest, time or role.time
+        return _Role(role.label, role.speaker, time or role.time, role.rest)
     if time is not None and not time.said_in_text:
         raise InputError(_NO_ROLE)
     return None
 
 
-def _read_line(line: str, number: int, turns: list[_Turn], metadata: _Metadata, path: Path) -> None:
-    if line.startswith("#"):
-        header = _HEADER.match(line)
-        key = header.group(1).lower().replace("-", "_") if header else ""
-        if header and key in METADATA_KEYS:
-            metadata.add(key, header.group(2), f"line {number} of {path.name}")
-        return
-    start = _turn_start(line)
-    if start is not None:
-        speaker, rest, time = start
-        turns.append(
-            _Turn(
-                speaker,
-                number,
-                parse_seconds(time.start, "start") if time else None,
-                parse_seconds(time.end, "end") if time else None,
-                [rest] if rest.strip() else [],
+@dataclass
+class _Dialogue:
+    """What the lines of a file have given so far: turns, notes before the first turn (line, label)."""
+
+    path: Path
+    metadata: _Metadata
+    turns: list[_Turn] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+    def read_line(self, line: str, number: int) -> None:
+        if line.startswith("#"):
+            header = _HEADER.match(line)
+            key = header.group(1).lower().replace("-", "_") if header else ""
+            if header and key in METADATA_KEYS:
+                self.metadata.add(key, header.group(2), f"line {number} of {self.path.name}")
+            return
+        role = _turn_start(line)
+        if role is None:
+            if not self.turns:
+                raise InputError(_NO_TURN_YET)
+            self.turns[-1].parts.append(line)
+        elif role.speaker is not None:
+            start, end = (role.time.start, role.time.end) if role.time else (None, None)
+            self.turns.append(
+                _Turn(
+                    role.speaker,
+                    number,
+                    parse_seconds(start, "start"),
+                    parse_seconds(end, "end"),
+                    [role.rest] if role.rest.strip() else [],
+                )
             )
-        )
-    elif not turns:
-        raise InputError(_NO_ROLE)
-    else:
-        turns[-1].parts.append(line)
+        elif self.turns:
+            raise _unknown_role(role.label)
+        else:
+            self.notes.append((number, role.label))
+
+    def utterances(self) -> list[Utterance]:
+        if not self.turns and self.notes:
+            number, label = self.notes[0]
+            raise InputError(_unknown_role(label, first_turn=True).reason, line=number)
+        utterances: list[Utterance] = []
+        for turn in self.turns:
+            try:
+                add_utterance(utterances, turn.speaker, _join(turn.parts), turn.start, turn.end)
+            except InputError as exc:
+                raise InputError(exc.reason, line=turn.line) from None
+        return utterances
 
 
 def _read_turns(text: str, metadata: _Metadata, path: Path) -> list[Utterance]:
-    turns: list[_Turn] = []
+    dialogue = _Dialogue(path, metadata)
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            _read_line(line.strip(), number, turns, metadata, path)
+            dialogue.read_line(line.strip(), number)
         except InputError as exc:
             raise InputError(exc.reason, line=number) from None
-    utterances: list[Utterance] = []
-    for turn in turns:
-        try:
-            add_utterance(utterances, turn.speaker, _join(turn.parts), turn.start, turn.end)
-        except InputError as exc:
-            raise InputError(exc.reason, line=turn.line) from None
-    return utterances
+    return dialogue.utterances()
 
 
 @register_reader(".txt")

@@ -9,17 +9,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal, TypedDict
 
 from convmine.errors import ConvmineError, InputError
 from convmine.store import CallRecord
+from convmine.timezones import CHINA_TIME
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month")
-#: Dates in reports are China Standard Time unless a report is given another offset.
-CHINA = timezone(timedelta(hours=8), "UTC+08:00")
+#: Dates in reports are China Standard Time unless a report is given another offset (see convmine.timezones).
+CHINA = CHINA_TIME
 NO_TEAM = "(no team)"
 
 
@@ -47,7 +48,7 @@ class Scope:
     customer_id: str | None = None
     team: str | None = None
     teams: Mapping[str, str] = field(default_factory=dict)
-    tz: tzinfo = CHINA
+    tz: tzinfo = CHINA_TIME
     period: Period | None = None
 
     def __post_init__(self) -> None:
@@ -148,28 +149,6 @@ def _next_bucket(start: date, period: Period) -> date:
     if period == "week":
         return start + timedelta(days=7)
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def parse_offset(text: str) -> timezone:
-    """``"+08:00"``, ``"-05:30"`` or ``"Z"`` as a fixed UTC offset."""
-    if text.strip().upper() in ("Z", "UTC", "+00:00"):
-        return UTC
-    try:
-        moment = datetime.fromisoformat(f"2000-01-01T00:00:00{text.strip()}")
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ConvmineError(f"a UTC offset looks like +08:00 or -05:30, got {text!r}")
-    return timezone(moment.utcoffset() or timedelta(0), f"UTC{text.strip()}")
-
-
-def parse_moment(text: str, tz: tzinfo) -> datetime:
-    """A day (``2026-06-01``: its midnight) or an ISO datetime; without an offset it is in ``tz``."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConvmineError(f"a date looks like 2026-06-01 or 2026-06-01T09:30, got {text!r}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 def read_teams(path: str | Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from convmine.errors import MissingExtraError, StoreError
 from convmine.profile import Observation, Profile, ProfileEntry
-from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary
+from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary, StoredTaxonomy
 from convmine.store.sqlite import SQLiteStore
 from convmine.taxonomy import Taxonomy
 
@@ -49,7 +49,8 @@ def open_store(
 ) -> ProfileStore:
     """Open (creating or migrating it as needed) the profile store at ``target``: a path or a URL.
 
-    ``taxonomy`` is what profiles are merged with (default: the bundled taxonomy). With
+    ``taxonomy`` is what profiles are merged with and what saved calls are recorded as tagged with
+    (default: the store's copy of the taxonomy its calls were tagged with, else the bundled one). With
     ``create=False`` a SQLite file that does not exist is an error rather than a new, empty store
     (what reading commands want: a mistyped ``--db`` must not look like a customer with no tags).
     """
@@ -76,5 +77,6 @@ __all__ = [
     "ProfileStore",
     "SQLiteStore",
     "SaveSummary",
+    "StoredTaxonomy",
     "open_store",
 ]

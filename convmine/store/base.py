@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from convmine.errors import TaxonomyError
 from convmine.profile import Observation, Profile, as_utc, merge_profile
 from convmine.review import Review
 from convmine.schema import TaggedCall
@@ -62,15 +63,35 @@ class CallRecord:
         return self.started_at or self.ingested_at
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTaxonomy:
+    """A taxonomy the store's calls were tagged with. ``hash`` and ``last_used_at`` are empty for one the
+    store keeps no copy of (calls saved before stores kept copies): only its version is known."""
+
+    version: str
+    name: str = ""
+    hash: str = ""
+    last_used_at: datetime | None = None
+
+    def describe(self) -> str:
+        if not self.hash:
+            return f"taxonomy version {self.version!r} (the store keeps no copy of it)"
+        return f"taxonomy {self.name!r} {self.version} (hash {self.hash})"
+
+
 class ProfileStore(ABC):
     """Stores tagged calls and answers profile queries. Use it as a context manager.
 
-    ``taxonomy`` (default: the bundled one) is what :meth:`profile` merges tags with; open the
-    store with the taxonomy the calls were tagged with.
+    ``taxonomy`` is what :meth:`profile` merges tags with and what :meth:`save` records as the
+    taxonomy of the calls it saves: open the store with the taxonomy the calls are (or were) tagged
+    with. Without one, a backend uses its copy of the taxonomy its calls were tagged with (see
+    :meth:`tagged_with`), else the bundled one.
     """
 
     def __init__(self, taxonomy: Taxonomy | None = None):
         self.taxonomy = load_taxonomy() if taxonomy is None else taxonomy
+        #: Whether the taxonomy was given rather than chosen by the store.
+        self.taxonomy_given = taxonomy is not None
 
     @abstractmethod
     def save(
@@ -87,7 +108,9 @@ class ProfileStore(ABC):
         so saving the same calls twice leaves the same rows. A call ID seen twice in one batch:
         the later one wins. A failing batch is rolled back and raises :class:`StoreError`; the
         batches before it stay saved. ``tagger`` (``name@version``) and ``taxonomy_version``
-        record on each call what tagged it.
+        record on each call what tagged it. When the calls were tagged with :attr:`taxonomy` (by
+        ``taxonomy_version``, else by their tags' versions), the store also keeps a copy of it, so that
+        reading them needs no taxonomy file (see :meth:`tagged_with`).
         """
 
     @abstractmethod
@@ -138,6 +161,37 @@ class ProfileStore(ABC):
         ordered by call, turn, label and time."""
 
     @abstractmethod
+    def tagged_with(self) -> list[StoredTaxonomy]:
+        """The taxonomies the stored calls were tagged with: those the store keeps a copy of, the one
+        used last first, then the versions of other calls' taxonomies (no copy kept)."""
+
+    @abstractmethod
+    def stored_labels(self) -> set[str]:
+        """Every label of a stored tag or reviewer's verdict."""
+
+    def check_taxonomy(self) -> None:
+        """Raise :class:`TaxonomyError` unless :attr:`taxonomy` knows every stored label; the message names
+        the taxonomies the store was tagged with and how to pass the right one."""
+        unknown = sorted(self.stored_labels() - set(self.taxonomy.label_ids))
+        if not unknown:
+            return
+        shown = ", ".join(map(repr, unknown[:3])) + (
+            f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        )
+        tagged = self.tagged_with()
+        if self.taxonomy_given and any(t.hash for t in tagged):
+            fix = (
+                "leave out --taxonomy to use the copy the store keeps, or pass --taxonomy FILE with that file"
+            )
+        else:
+            fix = "pass --taxonomy FILE with the taxonomy file that knows these labels"
+        raise TaxonomyError(
+            f"the store holds tags with labels that taxonomy {self.taxonomy.name!r} {self.taxonomy.version} "
+            f"does not know ({shown}); it was tagged with "
+            f"{'; '.join(t.describe() for t in tagged) or 'an unrecorded taxonomy'}; {fix}"
+        )
+
+    @abstractmethod
     def customers(self) -> list[str]:
         """IDs of the customers with at least one stored call, sorted."""
 
@@ -162,14 +216,18 @@ class ProfileStore(ABC):
         Observations made after ``now`` are left out, so a past ``now`` shows the profile of that day.
         """
         now = datetime.now(UTC) if now is None else as_utc(now)
-        return merge_profile(
-            customer_id,
-            (o for o in self.observations(customer_id=customer_id) if o.observed_at <= now),
-            self.taxonomy,
-            now,
-            include_stale=include_stale,
-            history=history,
-        )
+        try:
+            return merge_profile(
+                customer_id,
+                (o for o in self.observations(customer_id=customer_id) if o.observed_at <= now),
+                self.taxonomy,
+                now,
+                include_stale=include_stale,
+                history=history,
+            )
+        except TaxonomyError:
+            self.check_taxonomy()  # says which taxonomy the store was tagged with
+            raise
 
     def __enter__(self) -> Self:
         return self

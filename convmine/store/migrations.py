@@ -93,9 +93,24 @@ CREATE TABLE reviews (
 CREATE INDEX reviews_by_tag ON reviews (call_id, utterance_index, label, reviewed_at);
 """
 
+# The taxonomies calls were tagged with, each as a JSON copy (see convmine.store.taxonomy_copy) keyed by
+# the copy's digest, so that reading commands need no taxonomy file. last_used_at changes only when
+# a save switches taxonomy, so re-saving the same calls leaves the same rows.
+_V3 = """
+CREATE TABLE taxonomies (
+    digest TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    copy TEXT NOT NULL,
+    last_used_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, utterances and tags", _V1),
     Migration(2, "reviewers' verdicts on tags", _V2),
+    Migration(3, "copies of the taxonomies calls were tagged with", _V3),
 )
 
 

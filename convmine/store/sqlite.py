@@ -13,8 +13,9 @@ from convmine.errors import StoreError, TaxonomyError
 from convmine.profile import Observation, as_utc
 from convmine.review import Review
 from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
-from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary
+from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary, StoredTaxonomy
 from convmine.store.migrations import migrate, transaction
+from convmine.store.taxonomy_copy import copy_digest, taxonomy_copy, taxonomy_from_copy
 from convmine.taxonomy import Taxonomy
 
 _OBSERVED_AT = "coalesce(c.started_at, c.ingested_at)"
@@ -69,6 +70,11 @@ _ADDED_TAGS = (
     "SELECT 1 FROM tags AS t WHERE t.call_id = r.call_id AND t.utterance_index = r.utterance_index "
     "AND t.label = r.label)"
 )
+_REMEMBER_TAXONOMY = (
+    "INSERT INTO taxonomies (digest, name, version, hash, copy, last_used_at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (digest) DO UPDATE SET last_used_at = excluded.last_used_at"
+)
+_NEWEST_FIRST = "ORDER BY last_used_at DESC, digest"
 _INSERT_TAG = (
     "INSERT INTO tags (call_id, idx, label, value, confidence, source, utterance_index, span_start, "
     "span_end, quote, start_sec, end_sec, taxonomy_version, model_version) "
@@ -106,6 +112,13 @@ class SQLiteStore(ProfileStore):
             conn.close()
             raise
         self._conn: sqlite3.Connection | None = conn
+        self._copy: tuple[str, str] | None = None  # (digest, JSON) of self.taxonomy, made on first save
+        if taxonomy is None:
+            try:
+                self.taxonomy = self._remembered_taxonomy() or self.taxonomy
+            except BaseException:
+                self.close()
+                raise
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -161,6 +174,8 @@ class SQLiteStore(ProfileStore):
         ids = [(call_id,) for call_id in latest]
         db = self._db
         with transaction(db):
+            if _tagged_with(batch, taxonomy_version) == {self.taxonomy.version}:
+                self._remember_taxonomy(ingested_at)
             db.executemany(_UPDATE_CALL, calls)
             new = db.executemany(_INSERT_CALL, [(*row, ingested_at) for row in calls]).rowcount
             db.executemany("DELETE FROM utterances WHERE call_id = ?", ids)
@@ -319,6 +334,46 @@ class SQLiteStore(ProfileStore):
             for call, index, label, verdict, reviewer, at, value, note in self._query(sql, params)
         ]
 
+    def tagged_with(self) -> list[StoredTaxonomy]:
+        kept = [
+            StoredTaxonomy(version, name, taxonomy_hash, datetime.fromisoformat(last_used_at))
+            for name, version, taxonomy_hash, last_used_at in self._query(
+                f"SELECT name, version, hash, last_used_at FROM taxonomies {_NEWEST_FIRST}"
+            )
+        ]
+        versions = {taxonomy.version for taxonomy in kept}
+        others = self._query(
+            "SELECT DISTINCT taxonomy_version FROM calls WHERE taxonomy_version <> '' ORDER BY 1"
+        )
+        return kept + [StoredTaxonomy(version) for (version,) in others if version not in versions]
+
+    def stored_labels(self) -> set[str]:
+        sql = "SELECT label FROM tags UNION SELECT label FROM reviews WHERE label <> ''"
+        return {label for (label,) in self._query(sql)}
+
+    def _remembered_taxonomy(self) -> Taxonomy | None:
+        """The copy of the taxonomy the calls were tagged with: the one used last that knows every stored
+        label (else the one used last); ``None`` when the store keeps no copy."""
+        copies = self._query(f"SELECT digest, copy FROM taxonomies {_NEWEST_FIRST}").fetchall()
+        if not copies:
+            return None
+        taxonomies = [taxonomy_from_copy(copy, digest) for digest, copy in copies]
+        if len(taxonomies) > 1:
+            labels = self.stored_labels()
+            return next((t for t in taxonomies if labels <= set(t.label_ids)), taxonomies[0])
+        return taxonomies[0]
+
+    def _remember_taxonomy(self, now: str) -> None:
+        """Keep a copy of :attr:`taxonomy` and make it the one used last (inside a save's transaction)."""
+        if self._copy is None:
+            copy = taxonomy_copy(self.taxonomy)
+            self._copy = (copy_digest(copy), copy)
+        digest, copy = self._copy
+        last = self._db.execute(f"SELECT digest FROM taxonomies {_NEWEST_FIRST} LIMIT 1").fetchone()
+        if last is None or last[0] != digest:  # else nothing changes: re-saving leaves the same rows
+            tax = self.taxonomy
+            self._db.execute(_REMEMBER_TAXONOMY, (digest, tax.name, tax.version, tax.hash, copy, now))
+
     def customers(self) -> list[str]:
         sql = "SELECT DISTINCT customer_id FROM calls WHERE customer_id IS NOT NULL ORDER BY customer_id"
         return [customer for (customer,) in self._query(sql)]
@@ -337,6 +392,13 @@ class SQLiteStore(ProfileStore):
             return self._db.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise StoreError(f"reading {self.path} failed: {exc}") from exc
+
+
+def _tagged_with(batch: list[TaggedCall], taxonomy_version: str) -> set[str]:
+    """The versions of the taxonomies a batch was tagged with: as the caller says, else as its tags say."""
+    if taxonomy_version:
+        return {taxonomy_version}
+    return {tag.taxonomy_version for item in batch for tag in item.tags}
 
 
 def _to_text(moment: datetime | None) -> str | None:

@@ -57,6 +57,26 @@ class LabelSpace:
                 single[r, g] = hits[0] + 1 if hits else 0
         return multi, single
 
+    def soft_targets(
+        self, multi: np.ndarray, single: np.ndarray, teacher: np.ndarray | None = None, weight: float = 0.5
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Targets as probabilities: the gold labels, mixed ``weight : 1 - weight`` with a teacher's
+        probabilities (distillation) when ``teacher`` is given.
+
+        Returns the ``(rows, labels)`` matrix for the sigmoid labels and, per single group, a
+        ``(rows, 1 + group size)`` distribution over ["none", its values].
+        """
+        distributions = [
+            np.eye(len(group) + 1, dtype=np.float32)[single[:, g]] for g, group in enumerate(self.groups)
+        ]
+        if teacher is None:
+            return multi, distributions
+        mixed = [
+            (1 - weight) * gold + weight * _group_distribution(teacher[:, list(group)])
+            for gold, group in zip(distributions, self.groups, strict=True)
+        ]
+        return ((1 - weight) * multi + weight * teacher).astype(np.float32), mixed
+
     def decode(self, probabilities: np.ndarray, thresholds: np.ndarray) -> list[list[tuple[int, float]]]:
         """Per row, the ``(label index, probability)`` pairs that pass their threshold.
 
@@ -106,3 +126,10 @@ def _best(grid: np.ndarray, probabilities: np.ndarray, gold: np.ndarray) -> floa
         if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(threshold - 0.5) < abs(best - 0.5)):
             best, best_f1 = float(threshold), f1
     return best
+
+
+def _group_distribution(probabilities: np.ndarray) -> np.ndarray:
+    """A single group's value probabilities with "none" (what they leave) in front, summing to one."""
+    none = np.clip(1.0 - probabilities.sum(axis=1, keepdims=True), 0.0, 1.0)
+    joined = np.concatenate([none, probabilities], axis=1)
+    return (joined / joined.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -21,16 +21,14 @@ _NO_POOLER = {"bert", "roberta", "xlm-roberta"}
 _PREFIXES = ("bert.", "roberta.", "model.", "encoder_model.")
 
 
-def load_encoder(directory: Path, *, layers: int | None = None) -> nn.Module:
-    """A ``transformers`` encoder from a local directory, optionally cut to its first ``layers`` layers.
+def load_encoder(directory: Path) -> nn.Module:
+    """A ``transformers`` encoder from a local directory.
 
     Weights are read from ``model.safetensors`` directly, so nothing is fetched and nothing is printed.
     """
     from safetensors.torch import load_file
 
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    if layers is not None:
-        config["num_hidden_layers"] = min(layers, config["num_hidden_layers"])
     encoder = encoder_from_config(config)
     weights = directory / "model.safetensors"
     if not weights.is_file():
@@ -49,6 +47,24 @@ def load_encoder(directory: Path, *, layers: int | None = None) -> nn.Module:
             f"{weights} lacks encoder weights such as {missing[:3]}; is it an encoder checkpoint?"
         )
     encoder.load_state_dict(state, strict=False)
+    return encoder
+
+
+def keep_layers(encoder: nn.Module, count: int) -> nn.Module:
+    """Cut ``encoder`` to ``count`` of its layers, evenly spaced, the first and last always kept
+    (as DistilBERT initialises a student from its teacher)."""
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if layers is None:
+        raise ModelError(
+            f"cannot drop layers of a {type(encoder).__name__}; only BERT-like encoders are supported"
+        )
+    if count >= len(layers):
+        return encoder
+    if count < 1:
+        raise ModelError(f"cannot keep {count} layers; keep at least one")
+    chosen = sorted({round(i * (len(layers) - 1) / max(count - 1, 1)) for i in range(count)})
+    encoder.encoder.layer = nn.ModuleList(layers[i] for i in chosen)
+    encoder.config.num_hidden_layers = len(chosen)
     return encoder
 
 
@@ -97,8 +113,9 @@ class TaggerNetwork(nn.Module):
             probs = probs.index_copy(1, columns, torch.softmax(choice, dim=1)[:, 1:])
         return probs
 
-    def loss(self, logits: torch.Tensor, multi: torch.Tensor, single: torch.Tensor) -> torch.Tensor:
-        """Per row: binary cross-entropy summed over ``multi`` labels plus cross-entropy of each single group."""
+    def loss(self, logits: torch.Tensor, multi: torch.Tensor, single: list[torch.Tensor]) -> torch.Tensor:
+        """Per row: binary cross-entropy summed over ``multi`` labels plus cross-entropy of each single
+        group; targets are probabilities (:meth:`LabelSpace.soft_targets`), gold or distilled."""
         n = self._n_labels
         grouped = sorted(self.space.grouped)
         free = torch.ones(n, dtype=torch.bool, device=logits.device)
@@ -106,10 +123,10 @@ class TaggerNetwork(nn.Module):
         total = nn.functional.binary_cross_entropy_with_logits(
             logits[:, :n][:, free], multi[:, free], reduction="sum"
         ) / len(logits)
-        for g in range(len(self.space.groups)):
+        for g, target in enumerate(single):
             columns: torch.Tensor = getattr(self, f"group_{g}")
             choice = torch.cat([logits[:, n + g : n + g + 1], logits.index_select(1, columns)], dim=1)
-            total = total + nn.functional.cross_entropy(choice, single[:, g])
+            total = total + nn.functional.cross_entropy(choice, target)
         return total
 
 

@@ -135,7 +135,7 @@ def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ig
         from convmine.tagging.model.runtime import OnnxScorer
 
         return OnnxScorer(directory / ONNX_FILE)
-    if not has_torch:
+    if not (has_torch or has_onnx):
         raise ModelError(
             f"{directory} has neither {ONNX_FILE} nor {WEIGHTS_FILE}; the saved model is incomplete"
         )
@@ -148,17 +148,31 @@ def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ig
 
 
 def load_network(directory: Path, config: ModelConfig):  # type: ignore[no-untyped-def]
-    """The torch network with its saved weights (strict: every tensor must match)."""
-    from safetensors.torch import load_file
+    """The torch network with its saved weights (strict: every tensor must match).
+
+    Weights come from ``model.safetensors``, or, where the directory has only ``model.onnx`` (the
+    shipped default), from the graph with its int8 weights dequantised
+    (:func:`~convmine.tagging.model.onnx_weights.state_from_onnx`).
+    """
+    import torch
 
     from convmine.tagging.model.network import TaggerNetwork, encoder_from_config
 
     network = TaggerNetwork(encoder_from_config(config.encoder), config.space)
-    state = load_file(str(directory / WEIGHTS_FILE))
+    if (directory / WEIGHTS_FILE).is_file():
+        from safetensors.torch import load_file
+
+        source, state = directory / WEIGHTS_FILE, load_file(str(directory / WEIGHTS_FILE))
+    else:
+        from convmine.tagging.model.onnx_weights import state_from_onnx
+
+        source = directory / ONNX_FILE
+        state = {name: torch.from_numpy(array) for name, array in state_from_onnx(source).items()}
     missing, unexpected = network.load_state_dict(state, strict=False)
+    missing = [name for name in missing if not name.endswith(("position_ids", "token_type_ids"))]
     if missing or unexpected:
         raise ModelError(
-            f"{directory / WEIGHTS_FILE} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}"
+            f"{source} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}"
         )
     return network.eval()
 

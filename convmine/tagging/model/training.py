@@ -3,6 +3,11 @@
 Fixed seeds, early stopping on dev micro-F1, per-label thresholds tuned on dev, then the model is
 saved (torch weights, int8 ONNX, tokenizer, config, card) and scored on test with the ONNX path,
 the one inference uses.
+
+Distillation: with a ``teacher`` (any saved model of the same taxonomy, e.g. ``models/default``) the
+targets are the gold labels mixed with the teacher's probabilities, and — unless a ``base`` is
+given — the student starts as the teacher cut to ``layers`` evenly spaced layers. A 6-layer
+student tags twice as fast and trains on two CPU cores in minutes.
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ class TrainSettings:
     head_learning_rate: float = 2e-3
     warmup: float = 0.06
     patience: int = 6
-    layers: int | None = None  # keep only the encoder's first N layers
+    layers: int | None = None  # keep N of the encoder's layers, evenly spaced
+    teacher: Path | None = None  # a saved model to distil from
+    teacher_weight: float = 0.5  # share of the teacher's probabilities in the targets
     prune_vocabulary: bool = True
     max_train_seconds: float | None = None
     export_onnx: bool = True
@@ -99,7 +106,7 @@ def train(
     """
     torch = require("torch", "train", "training")
     require("transformers", "train", "training")
-    from convmine.tagging.model.network import TaggerNetwork, load_encoder
+    from convmine.tagging.model.network import TaggerNetwork, keep_layers, load_encoder
 
     started = time.perf_counter()
     overrides = {name: value for name, value in (("epochs", epochs), ("seed", seed)) if value is not None}
@@ -114,18 +121,26 @@ def train(
         )
     _seed_everything(torch, settings.seed)
 
-    base_dir = resolve_base(base)
-    encoder = load_encoder(base_dir, layers=settings.layers)
-    tokenizer = load_tokenizer(base_dir / TOKENIZER_FILE, settings.inputs)
-    inputs = settings.inputs
-    if getattr(encoder.config, "type_vocab_size", 2) < 2:
-        inputs = replace(inputs, token_types=False)
-    if settings.prune_vocabulary:
-        tokenizer = _prune(tokenizer, encoder, splits["train"] + splits["dev"], inputs)
     space = LabelSpace.from_taxonomy(taxonomy)
-    network = TaggerNetwork(encoder, space).to(device)
+    teacher = _teacher_probabilities(settings.teacher, splits["train"], taxonomy)
+    if settings.teacher is not None and base is None:  # the student starts as the teacher, cut
+        network, tokenizer, inputs, base_name = _from_teacher(settings.teacher, taxonomy)
+        keep_layers(network.encoder, settings.layers or network.encoder.config.num_hidden_layers)
+    else:
+        base_dir = resolve_base(base)
+        encoder = load_encoder(base_dir)
+        keep_layers(encoder, settings.layers or encoder.config.num_hidden_layers)
+        tokenizer = load_tokenizer(base_dir / TOKENIZER_FILE, settings.inputs)
+        inputs = settings.inputs
+        if getattr(encoder.config, "type_vocab_size", 2) < 2:
+            inputs = replace(inputs, token_types=False)
+        if settings.prune_vocabulary:
+            tokenizer = _prune(tokenizer, encoder, splits["train"] + splits["dev"], inputs)
+        network = TaggerNetwork(encoder, space)
+        base_name = BASE_NAME if base is None else Path(base).name
+    network = network.to(device)
 
-    best_epoch, epoch = _fit(network, tokenizer, inputs, splits, settings, device, progress, started)
+    best_epoch, epoch = _fit(network, tokenizer, inputs, splits, teacher, settings, device, progress, started)
     network = network.to("cpu").eval()
 
     dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
@@ -145,7 +160,7 @@ def train(
         thresholds=[round(float(t), 4) for t in thresholds],
         inputs=inputs.to_dict(),
         encoder=encoder_config(network.encoder),
-        base=BASE_NAME if base is None else Path(base).name,
+        base=base_name,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     save_network(network, out_dir)
@@ -169,6 +184,7 @@ def train(
         "epochs_run": epoch,
         "seed": settings.seed,
         "layers": network.encoder.config.num_hidden_layers,
+        "teacher": None if settings.teacher is None else _model_name(settings.teacher),
         "vocabulary": int(network.encoder.config.vocab_size),
     }
     write_config(out_dir, config)
@@ -186,6 +202,39 @@ def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+
+def _teacher_probabilities(
+    teacher: Path | None, rows: Sequence[Example], taxonomy: Taxonomy
+) -> np.ndarray | None:
+    """The teacher's probabilities for ``rows`` (its own inference path: ONNX where it has one)."""
+    if teacher is None:
+        return None
+    from convmine.tagging.model.storage import load_model_tagger
+
+    return load_model_tagger(teacher, taxonomy).scores(_turns(rows))
+
+
+def _from_teacher(teacher: Path, taxonomy: Taxonomy):  # type: ignore[no-untyped-def]
+    """The teacher's network (its fp32 weights, or its ONNX graph's, dequantised), tokenizer and inputs."""
+    from convmine.tagging.model.storage import ModelConfig, load_network
+
+    config = ModelConfig.read(teacher)
+    config.check_taxonomy(taxonomy, teacher)
+    inputs = InputSettings(**config.inputs)
+    return (
+        load_network(teacher, config),
+        load_tokenizer(teacher / TOKENIZER_FILE, inputs),
+        inputs,
+        config.base,
+    )
+
+
+def _model_name(directory: Path) -> str:
+    from convmine.tagging.model.storage import ModelConfig
+
+    config = ModelConfig.read(directory)
+    return f"{config.name}@{config.version}"
 
 
 def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
@@ -209,12 +258,14 @@ def _fit(
     tokenizer,
     inputs: InputSettings,
     splits: dict[str, list[Example]],
+    teacher: np.ndarray | None,
     settings: TrainSettings,
     device: str,
     progress: ProgressCallback | None,
     started: float,
 ) -> tuple[int, int]:
     """Train with early stopping on dev micro-F1; leaves the best epoch's weights in ``network``.
+    ``teacher``: a teacher's probabilities for the train rows, mixed into the targets.
 
     Returns the best epoch and the number of epochs run.
     """
@@ -223,7 +274,9 @@ def _fit(
 
     space = network.space
     train_turns = [row.turn for row in splits["train"]]
-    multi, single = space.targets([row.label_ids for row in splits["train"]])
+    multi, single = space.soft_targets(
+        *space.targets([row.label_ids for row in splits["train"]]), teacher, settings.teacher_weight
+    )
     steps_per_epoch = len(_batches(train_turns, settings.batch_size, np.random.default_rng(0)))
     head = list(network.head.parameters())
     optimizer = torch.optim.AdamW(
@@ -244,7 +297,9 @@ def _fit(
             tensors = {name: torch.from_numpy(value).to(device) for name, value in arrays.items()}
             logits = network(**tensors)
             loss = network.loss(
-                logits, torch.from_numpy(multi[batch]).to(device), torch.from_numpy(single[batch]).to(device)
+                logits,
+                torch.from_numpy(multi[batch]).to(device),
+                [torch.from_numpy(group[batch]).to(device) for group in single],
             )
             optimizer.zero_grad()
             loss.backward()
@@ -265,7 +320,8 @@ def _fit(
         else:
             stale += 1
         out_of_time = (
-            settings.max_train_seconds and time.perf_counter() - started > settings.max_train_seconds
+            settings.max_train_seconds is not None
+            and time.perf_counter() - started > settings.max_train_seconds
         )
         if stale >= settings.patience or out_of_time:
             break

@@ -1,0 +1,81 @@
+"""The tagging batch: progress by input file, the store's taxonomy, start times without an offset."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+import convmine
+from convmine.batch import BatchProgress, tag_paths
+from convmine.errors import ConvmineError
+from convmine.store import open_store
+from convmine.taxonomy import load_taxonomy
+
+
+def _txt(path: Path, customer: str) -> None:
+    path.write_text(f"# customer_id: {customer}\n坐席：您好\n客户：我有理财经理了\n", encoding="utf-8")
+
+
+def _jsonl(path: Path, ids: list[str], **extra: str) -> None:
+    calls = [
+        {"call_id": i, "customer_id": "J", "utterances": [{"speaker": "customer", "text": "不需要"}], **extra}
+        for i in ids
+    ]
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in calls), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return convmine.load("rules")
+
+
+def _progress(paths, pipeline, batch_size: int = 2) -> list[tuple[int, int, int]]:
+    seen: list[BatchProgress] = []
+    with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
+        tag_paths(paths, pipeline=pipeline, store=store, batch_size=batch_size, on_progress=seen.append)
+    return [(p.files_done, p.files, p.calls) for p in seen]
+
+
+def test_progress_counts_files_done_of_those_found_and_calls(tmp_path, pipeline):
+    _jsonl(tmp_path / "a.jsonl", ["A1", "A2", "A3"])  # one file, three calls
+    _txt(tmp_path / "b.txt", "B")
+    (tmp_path / "c.txt").write_text("坐席：您好\n", encoding="utf-8")  # no customer: fails when read
+    _txt(tmp_path / "d.txt", "D")
+    assert _progress([tmp_path], pipeline) == [
+        (0, 4, 0),  # before reading: the files found
+        (0, 4, 2),  # A1, A2 stored: a.jsonl may hold more
+        (1, 4, 4),  # A3, b stored: a.jsonl is done
+        (3, 4, 5),  # d stored: b and the failed c are done
+        (4, 4, 5),  # the end
+    ]
+
+
+def test_progress_of_calls_naming_their_own_source_ends_complete(tmp_path, pipeline):
+    _jsonl(tmp_path / "a.jsonl", ["A1", "A2", "A3"], source="recordings/a.wav")
+    _jsonl(tmp_path / "b.jsonl", ["B1"], source="recordings/b.wav")
+    events = _progress([tmp_path / "a.jsonl", str(tmp_path / "b.jsonl")], pipeline, batch_size=1)
+    assert events[0] == (0, 2, 0) and events[-1] == (2, 2, 4)
+    assert all(a[0] <= b[0] and a[2] <= b[2] for a, b in pairwise(events))
+
+
+def test_progress_with_a_single_path_and_nothing_found(tmp_path, pipeline):
+    _txt(tmp_path / "one.txt", "O")
+    assert _progress(tmp_path / "one.txt", pipeline)[-1] == (1, 1, 1)
+    assert _progress([tmp_path / "missing"], pipeline) == [(0, 0, 0), (0, 0, 0)]
+
+
+def test_a_store_open_with_another_taxonomy_is_refused(tmp_path, pipeline):
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(
+        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
+        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
+        encoding="utf-8",
+    )
+    _txt(tmp_path / "a.txt", "A")
+    with open_store(":memory:", taxonomy=load_taxonomy(bank)) as store:
+        with pytest.raises(ConvmineError, match=r"open the store with the pipeline's.*taxonomy=pipeline"):
+            tag_paths([tmp_path / "a.txt"], pipeline=pipeline, store=store)
+        assert store.calls() == []
