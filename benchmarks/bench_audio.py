@@ -5,9 +5,8 @@
 Prints, on the committed calls (tests/data/audio):
 * real-time factor per stage (decode, VAD, ASR, roles, tagging, store) and of the whole pipeline;
 * the pipeline against plain faster-whisper (same model, same decoding options, on the mono mix of
-  the same audio) in the same run: overhead in %. The pipeline runs the calls as one batch, as
-  ``convmine tag`` does (their speech shares Whisper windows); its time one recording at a time is
-  printed too, and the overhead per recognised character, since plain faster-whisper skips turns;
+  the same audio) in the same run: overhead in %, and per recognised character, since plain
+  faster-whisper skips turns;
 * CER on the 16 kHz calls, the 8 kHz calls, and the 16 kHz calls sent through an 8 kHz μ-law line;
 * role accuracy (time-weighted) on stereo and mono calls, and per mono method;
 * peak memory (max RSS) transcribing one long recording built by repeating the mono calls.
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from convmine.audio.decode import decode_blocks, probe  # noqa: E402
 from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy  # noqa: E402
 from convmine.audio.roles import Piece, attribute_mono  # noqa: E402
-from convmine.audio.transcriber import Request, Transcriber  # noqa: E402
+from convmine.audio.transcriber import Transcriber  # noqa: E402
 from tests.audio_files import AUDIO_DIR, REFERENCES, write_audio  # noqa: E402
 
 
@@ -58,11 +57,9 @@ def mono_methods(transcriber: Transcriber) -> dict[str, float]:
         pieces: list[Piece] = []
         original = transcriber._recognise
 
-        def keep(recordings, original=original, pieces=pieces) -> None:
-            recordings = list(recordings)
-            original(recordings)
-            if recordings:
-                pieces[:] = recordings[-1].channels[0].pieces
+        def keep(channels, original=original, pieces=pieces) -> None:
+            original(channels)
+            pieces[:] = channels[0].pieces
 
         transcriber._recognise = keep  # type: ignore[method-assign]
         transcriber.transcribe(AUDIO_DIR / name)
@@ -126,17 +123,9 @@ def main() -> None:
 
     transcriber = Transcriber(threads=args.threads)
     transcriber.transcribe(AUDIO_DIR / "mono_16k_aac.m4a")  # warm up
-    one_at_a_time = 0.0
-    for name in REFERENCES:  # each recording on its own, as `transcriber.transcribe` does
-        begin = time.perf_counter()
-        transcriber.transcribe(AUDIO_DIR / name)
-        one_at_a_time += time.perf_counter() - begin
     transcriber.times = type(transcriber.times)()
     recognizer = transcriber.recognizer
-    requests = [Request(AUDIO_DIR / name, customer_id="BENCH") for name in REFERENCES]
-    calls = dict(
-        zip(REFERENCES, transcriber.transcribe_many(requests), strict=True)
-    )  # as `convmine tag` does
+    calls = {name: transcriber.transcribe(AUDIO_DIR / name, customer_id="BENCH") for name in REFERENCES}
     cer, roles, plain_seconds, plain_cer = {}, {}, 0.0, {}
     characters = {"pipeline": 0, "plain_faster_whisper": 0}  # what each recognised: plain skips turns
     dropped: dict[str, dict[str, int]] = {}
@@ -195,7 +184,6 @@ def main() -> None:
         "audio_seconds": round(audio_seconds, 1),
         "rtf_per_stage": stages,
         "pipeline_transcription_rtf": round(asr_pipeline / audio_seconds, 4),
-        "pipeline_one_recording_at_a_time_rtf": round(one_at_a_time / audio_seconds, 4),
         "plain_faster_whisper_rtf": round(plain_seconds / audio_seconds, 4),
         "pipeline_overhead_vs_plain_percent": round(100 * (asr_pipeline / plain_seconds - 1), 1),
         "recognised_characters": characters,

@@ -2,7 +2,7 @@
 
     python benchmarks/model_accuracy.py [--model DIR] [--json OUT]
 
-Data: ``taxonomy/corpus/{dev,test}.jsonl``, the dialogues (turn level and call level) and
+Data: ``taxonomy/corpus/{dev,test}.jsonl``, the dev and test dialogues (turn level and call level) and
 ``benchmarks/data/fresh_phrasings.jsonl`` (turns written after the model was trained, to check that it
 was not tuned to our own test data). Needs the ``onnx`` extra.
 """
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from convmine.corpus import read_dialogues
-from convmine.evaluate import Scores, evaluate_file, evaluate_turns
+from convmine.evaluate import Scores, evaluate_calls, evaluate_file, evaluate_turns
 from convmine.pipeline import Pipeline
 from convmine.tagging.model import CombinedTagger, load_model_tagger, shipped_model
 from convmine.tagging.model.combine import MODES
@@ -59,14 +59,17 @@ def main() -> None:
 
 
 def _evaluate(pipeline: Pipeline, taxonomy) -> dict[str, Scores]:  # type: ignore[no-untyped-def]
-    dialogue_turns = [
-        row for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()
-    ]
+    """Held-out data only: the dialogues of the train split are left out (their turns are training rows)."""
+    dialogues = read_dialogues(CORPUS / "dialogues.jsonl", taxonomy)
+    held_out = {split: [d for d in dialogues if d.split == split] for split in ("dev", "test")}
     return {
         "dev": evaluate_file(pipeline, CORPUS / "dev.jsonl"),
         "test": evaluate_file(pipeline, CORPUS / "test.jsonl"),
-        "dialogue turns": evaluate_turns(pipeline, dialogue_turns),
-        "dialogue calls": evaluate_file(pipeline, CORPUS / "dialogues.jsonl"),
+        **{
+            f"{split} dlg turns": evaluate_turns(pipeline, [row for d in chosen for row in d.examples()])
+            for split, chosen in held_out.items()
+        },
+        **{f"{split} dlg calls": evaluate_calls(pipeline, chosen) for split, chosen in held_out.items()},
         "fresh phrasings": evaluate_file(pipeline, FRESH),
     }
 

@@ -3,7 +3,10 @@
     python benchmarks/model_speed.py [--model DIR] [--threads 2] [--batch 64] [--repeat 3]
 
 ``DIR`` is a saved model directory, e.g. ``models/default``. Each runtime runs in its own process so peak
-memory is its own: PyTorch fp32, ONNX Runtime fp32 (a fresh export) and ONNX Runtime int8 (``model.onnx``).
+memory is its own: PyTorch fp32, ONNX Runtime fp32 (a fresh export) and ONNX Runtime int8 (``model.onnx``),
+in batches of ``--batch``, and int8 one turn at a time (``onnx-int8-b1``: the default inference path,
+whose scores never depend on the other turns). ONNX Runtime runs ``--threads`` single-threaded sessions
+side by side; PyTorch runs one with ``--threads`` threads.
 The fp32 weights come from ``model.safetensors`` where ``convmine train`` left it; a directory with only
 ``model.onnx`` (the shipped default) gives its dequantised int8 weights, which run at fp32 speed but
 score like the int8 weights, so its accuracy column then shows the cost of int8 activations only.
@@ -24,7 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "taxonomy" / "corpus"
-RUNTIMES = ("torch-fp32", "onnx-fp32", "onnx-int8")
+RUNTIMES = ("torch-fp32", "onnx-fp32", "onnx-int8", "onnx-int8-b1")
+#: The default inference path scores each turn alone (int8 activation scales are per run).
+ALONE = "onnx-int8-b1"
 
 
 def main() -> None:
@@ -104,8 +109,9 @@ def _measure(args: argparse.Namespace) -> dict[str, object]:
         for name in ("config.json", "tokenizer.json"):
             (view / name).symlink_to(args.model.resolve() / name)
         (view / "model.onnx").symlink_to(args.onnx.resolve())
-        tagger = load_model_tagger(view, taxonomy, backend="onnx", batch_size=args.batch)
-        tagger.scorer = OnnxScorer(view / "model.onnx", threads=args.threads)
+        batch = 1 if args.runtime == ALONE else args.batch
+        tagger = load_model_tagger(view, taxonomy, backend="onnx", batch_size=batch)
+        tagger.scorer = OnnxScorer(view / "model.onnx", workers=args.threads)
         assert "torch" not in sys.modules
     turns = [row.turn for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
     tagger.predict(turns[: args.batch])  # warm up

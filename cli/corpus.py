@@ -55,7 +55,7 @@ def check(
     if json_:
         _print_json({"report": asdict(report), "problems": problems})
     else:
-        console.print(report.stats_markdown(), markup=False)
-        console.print("\n".join(["", f"{len(problems)} problem(s)", *problems]), markup=False)
+        console.print(report.stats_markdown())
+        console.print("\n".join(["", f"{len(problems)} problem(s)", *problems]))
     if problems:
         raise typer.Exit(1)

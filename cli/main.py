@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,13 +21,14 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.text import Text
 
 import convmine
+from convmine.cli.console import err, labelled, out
 from convmine.errors import ConvmineError
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
 if TYPE_CHECKING:
+    from convmine.pipeline import Pipeline
     from convmine.store import ProfileStore
 
 app = typer.Typer(
@@ -40,9 +41,6 @@ taxonomy_app = typer.Typer(
     help="Show or validate the taxonomy (label IDs, cardinality, TTL).", no_args_is_help=True
 )
 app.add_typer(taxonomy_app, name="taxonomy")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
 ModelOpt = Annotated[
@@ -66,8 +64,23 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except ConvmineError as exc:
-        err.print(Text("Error: ", style="bold red").append(str(exc), style=""), highlight=False)
+        err.print(labelled("Error: ", "bold red", str(exc)), highlight=False)
         raise typer.Exit(1) from None
+
+
+def _load(model: str, taxonomy: Path | None, mask_style: str | None = None) -> Pipeline:
+    """``convmine.load``, printing why the default tagger runs the rules alone (its warning) as a note."""
+    from convmine.tagging.model.shipped import ShippedModelUnusedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ShippedModelUnusedWarning)
+        pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask_style)
+    for warning in caught:
+        if issubclass(warning.category, ShippedModelUnusedWarning):
+            err.print(labelled("Note: ", "yellow", f"{warning.message}."), highlight=False)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    return pipeline
 
 
 def _reading_store(db: str, taxonomy: Path | None) -> ProfileStore:
@@ -86,11 +99,6 @@ def _reading_store(db: str, taxonomy: Path | None) -> ProfileStore:
 
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-class MaskChoice(StrEnum):
-    default = "default"
-    full = "full"
 
 
 def _version(value: bool) -> None:
@@ -126,9 +134,9 @@ def tag(
         int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
     ] = 64,
     mask: Annotated[
-        MaskChoice,
+        Literal["default", "full"],
         typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all."),
-    ] = MaskChoice.default,
+    ] = "default",
     utc_offset: Annotated[
         str, typer.Option("--utc-offset", help="Time zone of start times written without one.")
     ] = DEFAULT_UTC_OFFSET,
@@ -141,7 +149,8 @@ def tag(
     manifest: Annotated[
         Path | None,
         typer.Option(
-            help="Recordings: CSV with path, call_id, customer_id, agent_id, started_at, agent_channel."
+            help="Recordings: CSV with path, call_id, customer_id, agent_id, started_at, agent_channel; "
+            "a relative path is read from the CSV's folder."
         ),
     ] = None,
     quarantine: Annotated[
@@ -161,13 +170,7 @@ def tag(
     with _errors():
         if not paths and manifest is None:
             raise ConvmineError("name the transcripts or recordings to tag, or a --manifest")
-        pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask.value)
-        if model == "default" and pipeline.tagger.source == "rule":
-            err.print(
-                "Note: tagging with the rules alone; the default model needs the onnx extra "
-                "(pip install 'convmine[onnx]') and the taxonomy it was trained for.",
-                markup=False,
-            )
+        pipeline = _load(model, taxonomy, mask)
         with (
             audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
             open_store(db, taxonomy=pipeline.taxonomy) as store,
@@ -188,6 +191,7 @@ def tag(
             task = progress.add_task("tag", total=None, calls=0)
             summary = tag_paths(
                 paths or audio.manifest.paths,
+                skip=[manifest] if manifest else [],
                 pipeline=pipeline,
                 store=store,
                 customer_id=customer_id,
@@ -211,8 +215,7 @@ def _note_other_taxonomy(store: ProfileStore) -> None:
     if last is not None and (last.name, last.version, last.hash) != (now.name, now.version, now.hash):
         err.print(
             f"Note: the calls in this store were last tagged with {last.describe()}; these are tagged with "
-            f"taxonomy {now.name!r} {now.version}. Pass --taxonomy FILE to tag with the other one.",
-            markup=False,
+            f"taxonomy {now.name!r} {now.version}. Pass --taxonomy FILE to tag with the other one."
         )
 
 
@@ -234,6 +237,13 @@ def profile(
         if not store.calls(customer_id=customer_id):
             raise ConvmineError(f"no calls of customer {customer_id!r} in {db}")
         result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
+    if result.future:
+        err.print(
+            f"Note: {result.future} observations are dated in the future (after "
+            f"{result.generated_at:%Y-%m-%d %H:%M} UTC); they count, but check the recorder's clock and "
+            "--utc-offset.",
+            markup=False,
+        )
     if json_:
         _print_json(result.to_dict())
     elif not result.entries:
@@ -308,19 +318,29 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled JSONL: utterance rows, or whole dialogues.")],
     model: ModelOpt = "default",
     taxonomy: TaxonomyOpt = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="For a dialogues file: score only the dialogues of this split (train, dev, test)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Score a tagger on labelled data: per-label precision/recall/F1, micro and macro F1."""
     from convmine.cli.render import scores_table
-    from convmine.evaluate import evaluate_file
+    from convmine.evaluate import evaluate_file, holds_dialogues
 
     with _errors():
-        pipeline = convmine.load(model, taxonomy=taxonomy)
-        scores = evaluate_file(pipeline, data)
+        pipeline = _load(model, taxonomy)
+        scores = evaluate_file(pipeline, data, split=split)
+        if split is None and holds_dialogues(data):
+            err.print(
+                "Note: scoring the dialogues of every split, training ones included; "
+                "pass --split test (or dev) for held-out scores."
+            )
     if json_:
         _print_json(scores.to_dict())
     else:
-        out.print(scores_table(scores, f"{pipeline.version} on {data} ({scores.items} items)"))
+        where = f"{data}, split {split}" if split else str(data)
+        out.print(scores_table(scores, f"{pipeline.version} on {where} ({scores.items} items)"))
 
 
 @taxonomy_app.command("show")
@@ -349,7 +369,9 @@ def taxonomy_validate(file: Annotated[Path, typer.Argument(help="Taxonomy YAML f
     """Check a taxonomy file (or a bank's extension of the default) against the schema."""
     with _errors():
         tax = convmine.load_taxonomy(file)
-    out.print(f"[green]OK[/] {file}: {tax.name} {tax.version}, {len(tax)} labels, hash {tax.hash}")
+    out.print(
+        labelled("OK ", "green", f"{file}: {tax.name} {tax.version}, {len(tax)} labels, hash {tax.hash}")
+    )
 
 
 def _register_subcommands() -> None:

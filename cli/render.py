@@ -128,22 +128,22 @@ def scores_table(scores: Scores, title: str) -> Table:
     table.add_section()
     for category, prf in scores.per_category.items():
         table.add_row(
-            f"[bold]{category}",
-            f"{prf.precision:.3f}",
-            f"{prf.recall:.3f}",
-            f"{prf.f1:.3f}",
-            str(prf.support),
+            _bold(category), f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}", str(prf.support)
         )
     m = scores.micro
-    table.add_row("[bold]micro", f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support))
-    table.add_row("[bold]macro F1", "", "", f"{scores.macro_f1:.3f}", "")
+    table.add_row(_bold("micro"), f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support))
+    table.add_row(_bold("macro F1"), "", "", f"{scores.macro_f1:.3f}", "")
     table.add_row(
-        "[bold]false tags on no-label items",
+        _bold("false tags on no-label items"),
         "",
         "",
         f"{scores.false_tag_rate:.3f}",
         str(scores.no_label_items),
     )
     if scores.value_accuracy is not None:
-        table.add_row("[bold]return.target value accuracy", "", "", f"{scores.value_accuracy:.3f}", "")
+        table.add_row(_bold("return.target value accuracy"), "", "", f"{scores.value_accuracy:.3f}", "")
     return table
+
+
+def _bold(text: str) -> Text:
+    return Text(text, style="bold")

@@ -2,15 +2,16 @@
 
 One bad input never stops the night's batch: it becomes a :class:`Failure` with its reason, and
 the summary says what failed. Re-running a batch replaces each call's earlier results, so the
-store ends up with exactly the same rows.
+store ends up with exactly the same rows; so does re-running it from a folder moved or copied
+elsewhere (see :func:`tag_paths` for when a call counts as the stored one).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from pathlib import Path
 
@@ -26,7 +27,11 @@ from convmine.timezones import CHINA_TIME
 
 @dataclass(slots=True)
 class BatchSummary:
-    """What a batch did: calls tagged, tags found per category, inputs that failed and why."""
+    """What a batch did: calls tagged, tags found per category, inputs that failed and why.
+
+    ``future_calls`` counts the calls tagged whose start time is after the batch began (a recorder's
+    clock running fast, or a local time written as UTC): worth a warning, they are stored all the same.
+    """
 
     tagger: str = ""
     calls: int = 0
@@ -35,6 +40,8 @@ class BatchSummary:
     tags_by_category: Counter[str] = field(default_factory=Counter)
     customers: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
+    future_calls: int = 0
+    began_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def ok(self) -> bool:
@@ -47,6 +54,8 @@ class BatchSummary:
         self.tags_by_category.update(tag.label.split(".", 1)[0] for tag in result.tags)
         if result.call.customer_id:
             self.customers.add(result.call.customer_id)
+        if result.call.started_at is not None and result.call.started_at > self.began_at:
+            self.future_calls += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +82,17 @@ def tag_paths(
     local_time: tzinfo = CHINA_TIME,
     replace_other: bool = False,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    skip: Iterable[str | Path] = (),
 ) -> BatchSummary:
-    """Read, tag and store every call under ``paths``.
+    """Read, tag and store every call under ``paths`` (less the files in ``skip``, e.g. the manifest).
 
     ``on_progress`` hears how far the batch is (:class:`BatchProgress`): once before the first call
     is read (with the number of input files), after each stored batch of calls, and at the end.
     A start time without a UTC offset is taken to be in ``local_time``. Re-tagging a call replaces
-    its earlier results; a call whose ID is already stored for another customer or from another
-    file fails instead, unless ``replace_other`` (two different calls must not share an ID).
+    its earlier results. A call whose ID is already stored for another customer, or from another file
+    with other utterances, fails instead, unless ``replace_other`` (two different calls must not share
+    an ID). So a call from the same file (re-transcribed, say), or with the same utterances from
+    another file (the batch folder moved, copied or mounted elsewhere), replaces the stored one.
     """
     if _identity(store.taxonomy) != _identity(pipeline.taxonomy):
         raise ConvmineError(
@@ -90,7 +102,8 @@ def tag_paths(
         )
     paths = [paths] if isinstance(paths, str | Path) else list(paths)  # read twice: counted, then read
     summary = BatchSummary(tagger=pipeline.version)
-    files = {str(path): n for n, path in enumerate(p for p in scan_paths(paths).found if isinstance(p, Path))}
+    scan = scan_paths(paths, skip=skip)
+    files = {str(path): n for n, path in enumerate(p for p in scan.found if isinstance(p, Path))}
     reached = 0  # the input file the latest call or failure came from
     file_of: dict[str, int] = {}  # call ID → its input file, until the call is stored
     report = on_progress or (lambda progress: None)
@@ -98,7 +111,7 @@ def tag_paths(
 
     def calls() -> Iterator[Call]:
         nonlocal reached
-        for item in read_calls(paths, customer_id=customer_id):
+        for item in read_calls(paths, customer_id=customer_id, skip=skip):
             reached = max(reached, files.get(item.source or "", reached))
             if isinstance(item, Failure):
                 summary.failures.append(_masked(pipeline, item))
@@ -155,14 +168,19 @@ def _identity_clash(store: ProfileStore, call: Call) -> str | None:
     old = stored[0]
     if old.customer_id != call.customer_id:
         what = f"for customer {old.customer_id!r}"
-    elif old.source != call.source:
-        what = f"from {old.source}"
-    else:
+    elif old.source == call.source or _same_utterances(store, call):
         return None
+    else:
+        what = f"from {old.source} with other utterances"
     return (
         f"call_id {call.call_id!r} is already stored {what}; give every call its own ID, "
         "or pass --replace to overwrite the stored call"
     )
+
+
+def _same_utterances(store: ProfileStore, call: Call) -> bool:
+    stored = store.get_call(call.call_id)
+    return stored is not None and stored.call.utterances == call.utterances
 
 
 def _masked(pipeline: Pipeline, failure: Failure) -> Failure:

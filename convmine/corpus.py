@@ -84,17 +84,17 @@ class Dialogue:
     split: str | None = None
 
     def examples(self) -> list[Example]:
-        """The customer turns as rows ``<dialogue_id>#<index>``, each with every earlier turn as context."""
-        texts = [u.text for u in self.call.utterances]
+        """The customer turns as rows ``<dialogue_id>#<index>``, each with the agent's earlier turns as
+        context (:meth:`convmine.schema.Call.turns`, as the pipeline reads them)."""
         return [
             Example(
-                text=u.text,
+                text=turn.text,
                 labels=self.labels[u.index],
-                context=tuple(texts[: u.index]),
+                context=turn.context,
                 id=f"{self.dialogue_id}#{u.index:02d}",
                 family=self.dialogue_id,
             )
-            for u in self.call.customer_turns()
+            for u, turn in zip(self.call.customer_turns(), self.call.turns(), strict=True)
         ]
 
     def to_record(self) -> dict[str, object]:

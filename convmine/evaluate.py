@@ -129,12 +129,30 @@ def evaluate_calls(pipeline: Pipeline, dialogues: Sequence[Dialogue]) -> Scores:
     return score([_gold(d.profile)[0] for d in dialogues], predicted)
 
 
-def evaluate_file(pipeline: Pipeline, path: str | Path) -> Scores:
-    """Score the pipeline on a labelled JSONL file: utterance rows, or whole dialogues at call level."""
+def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = None) -> Scores:
+    """Score the pipeline on a labelled JSONL file: utterance rows, or whole dialogues at call level.
+
+    ``split`` keeps only the dialogues of that split (``"test"``): the corpus's dialogues file holds
+    the training dialogues too, whose turns a trained model has seen.
+    """
     path = Path(path)
     if _holds_dialogues(path):
-        return evaluate_calls(pipeline, read_dialogues(path, pipeline.taxonomy))
+        dialogues = read_dialogues(path, pipeline.taxonomy)
+        if split is not None:
+            dialogues = [d for d in dialogues if d.split == split]
+            if not dialogues:
+                raise InputError(f"holds no dialogue of split {split!r}", str(path))
+        return evaluate_calls(pipeline, dialogues)
+    if split is not None:
+        raise InputError(
+            "--split picks dialogues of a whole-dialogue file; this file holds turn rows", str(path)
+        )
     return evaluate_turns(pipeline, read_jsonl(path, pipeline.taxonomy))
+
+
+def holds_dialogues(path: str | Path) -> bool:
+    """Whether a labelled JSONL file holds whole dialogues (rather than turn rows)."""
+    return _holds_dialogues(Path(path))
 
 
 def _holds_dialogues(path: Path) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
 from convmine.errors import ConvmineError
-from convmine.schema import Call, Evidence, Prediction, Tag, TaggedCall, Turn, Utterance
+from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.tagging.base import Tagger
 from convmine.text import Masker, normalize
 
@@ -22,6 +22,20 @@ def _raise(call: Call, exc: Exception) -> None:
     raise exc
 
 
+def _as_call(item: Call | str) -> Call:
+    """A call, or one customer utterance given as text made into one; anything else is refused."""
+    if isinstance(item, Call):
+        return item
+    if isinstance(item, str):
+        return Call(call_id="text", customer_id=None, utterances=[Utterance(0, "customer", item)])
+    if isinstance(item, Failure):
+        raise ConvmineError(
+            f"cannot tag a Failure ({item.source}: {item.reason}); "
+            "filter read_calls' output with isinstance(item, convmine.Call) or use convmine.batch.tag_paths"
+        )
+    raise ConvmineError(f"a pipeline tags a Call or a str, got {type(item).__name__}")
+
+
 class Pipeline:
     """A tagger wrapped with masking and normalisation; tags one call, one text, or a stream."""
 
@@ -29,7 +43,7 @@ class Pipeline:
         self.tagger = tagger
         self.taxonomy = tagger.taxonomy
         self.masker = masker or Masker()
-        #: How many preceding turns (agent's included) a tagger sees with each customer turn.
+        #: How many of the agent's preceding turns a tagger sees with each customer turn.
         self.context_turns = context_turns
 
     @property
@@ -38,10 +52,6 @@ class Pipeline:
 
     def __call__(self, item: Call | str) -> TaggedCall:
         """Tag one call, or one customer utterance given as text."""
-        if isinstance(item, str):
-            item = Call(call_id="text", customer_id=None, utterances=[Utterance(0, "customer", item)])
-        elif not isinstance(item, Call):
-            raise ConvmineError(f"a pipeline tags a Call or a str, got {type(item).__name__}")
         return next(self.pipe([item]))
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
@@ -53,14 +63,16 @@ class Pipeline:
         return self.tagger.predict(prepared) if prepared else []
 
     def pipe(
-        self, calls: Iterable[Call], *, batch_size: int = 64, on_error: ErrorHandler | None = None
+        self, calls: Iterable[Call | str], *, batch_size: int = 64, on_error: ErrorHandler | None = None
     ) -> Iterator[TaggedCall]:
         """Tag a stream of calls, ``batch_size`` calls per tagger batch, in input order.
 
         A call that fails is handed to ``on_error`` (default: re-raise) and left out.
         """
+        if batch_size < 1:
+            raise ConvmineError(f"batch_size must be at least 1, got {batch_size}")
         handler = on_error or _raise
-        stream = iter(calls)
+        stream = map(_as_call, calls)
         while batch := list(islice(stream, batch_size)):
             yield from self._tag_batch(batch, handler)
 
@@ -77,11 +89,8 @@ class Pipeline:
         turns: list[Turn] = []
         owners: list[tuple[int, Utterance]] = []
         for n, call in enumerate(masked):
-            texts = [normalize(u.text) for u in call.utterances]
-            for i, u in enumerate(call.utterances):
-                if u.speaker == "customer":
-                    turns.append(Turn(texts[i], tuple(texts[max(0, i - self.context_turns) : i])))
-                    owners.append((n, u))
+            turns += call.turns([normalize(u.text) for u in call.utterances], self.context_turns)
+            owners += [(n, u) for u in call.customer_turns()]
         try:
             predictions = self.tagger.predict(turns) if turns else []
         except Exception as exc:  # one bad call must not sink the batch

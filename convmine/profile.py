@@ -84,11 +84,13 @@ class ProfileEntry:
 
 @dataclass(slots=True)
 class Profile:
-    """A customer's merged tags, in the order :func:`merge_profile` gives them."""
+    """A customer's merged tags, in the order :func:`merge_profile` gives them. ``future`` counts the
+    observations merged in that are dated after ``generated_at`` (see :meth:`ProfileStore.profile`)."""
 
     customer_id: str
     entries: list[ProfileEntry]
     generated_at: datetime
+    future: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {

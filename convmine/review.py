@@ -11,7 +11,13 @@ verdict of a (call, turn, label) holds. ``reject`` hides the tagger's tag; ``con
 ``review`` tag of confidence 1 (its value replaced where the review gives one); ``add`` does the
 same, or adds the tag when the tagger missed it, with the whole turn as its evidence. A ``confirm``
 with an empty label records a turn checked with nothing to tag (a negative training example).
-Verdicts are kept by turn and label, so they survive re-tagging the call.
+Verdicts are kept by turn index and label, so they survive re-tagging the call, and each is bound
+to the text of the turn it was given on: once the call is tagged again with a changed transcript
+(a turn index now holds other words, or the agent's), the verdict is *stale* and applies nowhere
+(profiles, reports, training data) until a reviewer gives it again. The review export lists stale
+verdicts with ``current_verdict`` ``stale <verdict>``; :meth:`ProfileStore.stale_reviews` returns them.
+Verdicts recorded before verdicts were bound (``text`` ``None``) apply to whatever customer turn
+holds their index.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 from convmine.errors import InputError, TaxonomyError
 from convmine.export import write_csv, write_jsonl
 from convmine.profile import as_utc
+from convmine.schema import Utterance
 
 if TYPE_CHECKING:
     from convmine.store import LabelFilter, ProfileStore
@@ -46,7 +53,12 @@ _ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """One reviewer's verdict on a label of one customer turn; ``label`` is ``""`` for "nothing to tag"."""
+    """One reviewer's verdict on a label of one customer turn; ``label`` is ``""`` for "nothing to tag".
+
+    ``text`` is the turn's text the verdict was given on. Passed to :meth:`ProfileStore.add_reviews`,
+    it must still be the stored turn's (``None``: the turn as stored now); read back from the store,
+    it is what the verdict is bound to (``None`` for a verdict recorded before verdicts were bound).
+    """
 
     call_id: str
     utterance_index: int
@@ -56,6 +68,7 @@ class Review:
     reviewed_at: datetime
     value: float | None = None
     note: str = ""
+    text: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -64,6 +77,13 @@ class Review:
             raise ValueError(f"a {self.verdict!r} verdict needs a label; only 'confirm' may leave it empty")
         if not self.reviewer.strip():
             raise ValueError("a review needs the reviewer's name")
+
+    def applies_to(self, turn: Utterance | None) -> bool:
+        """Whether the verdict holds for ``turn``, the call's turn at its index as stored now (``None``: no
+        such turn): a customer turn that still reads as the verdict's bound text."""
+        return (
+            turn is not None and turn.speaker == "customer" and (self.text is None or self.text == turn.text)
+        )
 
 
 @dataclass(slots=True)
@@ -108,7 +128,9 @@ def review_rows(
     The calls are those the filters select (and, if given, whose ID is in ``call_ids``).
     Tags come as the tagger saved them (rejected ones included, with their ``current_verdict``).
     A customer turn with no tag passing ``labels`` gets one row with an empty label, where a reviewer
-    adds a missed label (``tagged_only=True`` leaves those rows out).
+    adds a missed label (``tagged_only=True`` leaves those rows out). A stale verdict (its turn changed
+    since, see above) shows as ``current_verdict`` ``stale <verdict>``: on its label's row when the turn
+    is still the customer's, else on a row of its own with the turn's text now (or none, if it is gone).
     """
     current: dict[str, dict[tuple[int, str], Review]] = defaultdict(dict)
     for review in store.reviews():
@@ -121,6 +143,7 @@ def review_rows(
         if stored is None:  # deleted meanwhile
             continue
         verdicts = current.get(record.call_id, {})
+        turns = {u.index: u for u in stored.call.utterances}
         base = {
             "call_id": record.call_id,
             "customer_id": record.customer_id,
@@ -141,28 +164,36 @@ def review_rows(
         for (index, label), review in verdicts.items():  # labels a reviewer added
             if label and matches(label, labels):
                 if all(row["label"] != label for row in tags_by_turn[index]):
-                    tags_by_turn[index].append({"label": label, "value": review.value, "source": "review"})
-        for utterance in stored.call.utterances:
-            if utterance.speaker != "customer":
-                continue
-            turn = {
-                **base,
-                "utterance_index": utterance.index,
-                "start": utterance.start,
-                "text": utterance.text,
-            }
-            found = sorted(tags_by_turn.get(utterance.index, []), key=lambda row: row["label"])
-            if not found and not tagged_only:
-                found = [{"label": ""}]
+                    source = "review" if review.applies_to(turns.get(index)) else ""
+                    tags_by_turn[index].append({"label": label, "value": review.value, "source": source})
+        for index in sorted(turns.keys() | tags_by_turn.keys()):
+            utterance = turns.get(index)
+            found = sorted(tags_by_turn.get(index, []), key=lambda row: row["label"])
+            if utterance is not None and utterance.speaker == "customer":
+                if not found and not tagged_only:
+                    found = [{"label": ""}]
+            else:  # only stale verdicts are listed for a turn that is not (or no longer) the customer's
+                found = [row for row in found if (index, row["label"]) in verdicts]
+                if (index, "") in verdicts and matches("", labels):
+                    found.append({"label": ""})
             for row in found:
                 label = row["label"]
-                review = verdicts.get((utterance.index, label))
+                review = verdicts.get((index, label))
                 yield {
-                    **turn,
+                    **base,
+                    "utterance_index": index,
+                    "start": utterance.start if utterance else None,
+                    "text": utterance.text if utterance else "",
                     **row,
                     "name": taxonomy[label].name if label in taxonomy else "",
-                    "current_verdict": review.verdict if review else "",
+                    "current_verdict": _current_verdict(review, utterance),
                 }
+
+
+def _current_verdict(review: Review | None, turn: Utterance | None) -> str:
+    if review is None:
+        return ""
+    return review.verdict if review.applies_to(turn) else f"stale {review.verdict}"
 
 
 def write_review_csv(store: ProfileStore, out: IO[str], **scope: Any) -> int:
@@ -177,6 +208,8 @@ def read_reviews(
     path: str | Path, *, taxonomy: Any, reviewer: str | None = None, now: datetime | None = None
 ) -> tuple[list[Review], int]:
     """Read the verdicts of a review CSV: ``(reviews, rows read)``. Rows with an empty verdict are skipped.
+
+    Each review's ``text`` is the row's ``text`` cell, the turn as the reviewer saw it (see :class:`Review`).
 
     The file is UTF-8 (with or without the BOM Excel writes) or, failing that, GB18030 (Excel's
     "CSV" on Chinese Windows). ``reviewer`` names rows whose ``reviewer`` cell is empty; every
@@ -280,7 +313,10 @@ def _review(
     if not name:
         raise InputError("no reviewer: fill in the reviewer column or pass --reviewer NAME", source, line)
     try:
-        return Review(call_id, index, label, cast(Verdict, verdict), name, now, value, _cell(row, "note"))
+        return Review(
+            call_id, index, label, cast(Verdict, verdict), name, now, value, _cell(row, "note"),
+            _cell(row, "text") or None,
+        )  # fmt: skip
     except ValueError as exc:
         raise InputError(str(exc), source, line) from None
 
@@ -301,26 +337,32 @@ def training_rows(
 
     ``labels`` are the turn's tags as reviewed (rejected ones gone, added ones in, unreviewed tags of
     the same turn kept), in taxonomy order, a value written ``label=value``; an empty list is a turn
-    checked with nothing to tag. ``id`` is ``CALL#turn`` and ``family`` the call, so a corpus split
-    keeps one call's turns together. Calls oldest first, turns in order.
+    checked with nothing to tag. Only verdicts that apply count: a turn whose verdicts are all stale
+    (see above) is not a reviewed turn. ``id`` is ``CALL#turn`` and ``family`` the call, so a corpus
+    split keeps one call's turns together. Calls oldest first, turns in order.
     """
-    reviewed: dict[str, set[int]] = defaultdict(set)
+    verdicts: dict[str, list[Review]] = defaultdict(list)
     for review in store.reviews():
-        reviewed[review.call_id].add(review.utterance_index)
+        verdicts[review.call_id].append(review)
     scope = {"customer_id": customer_id, "agent_id": agent_id, "since": since, "until": until}
     labels: dict[tuple[str, int], set[str]] = defaultdict(set)
     for obs in store.observations(**scope):
-        if obs.call_id in reviewed:
+        if obs.call_id in verdicts:
             tag = obs.tag
             text = tag.label if tag.value is None else f"{tag.label}={tag.value:g}"
             labels[obs.call_id, tag.evidence.utterance_index].add(text)
     order = {label_id: i for i, label_id in enumerate(store.taxonomy.label_ids)}
     for record in store.calls(**scope):
-        turns = reviewed.get(record.call_id)
-        stored = store.get_call(record.call_id) if turns else None
+        stored = store.get_call(record.call_id) if record.call_id in verdicts else None
         if stored is None:
             continue
         utterances = sorted(stored.call.utterances, key=lambda u: u.index)
+        by_index = {u.index: u for u in utterances}
+        turns = {
+            r.utterance_index
+            for r in verdicts[record.call_id]
+            if r.applies_to(by_index.get(r.utterance_index))
+        }
         for position, utterance in enumerate(utterances):
             if utterance.index not in turns:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -35,6 +36,28 @@ class Call:
 
     def customer_turns(self) -> list[Utterance]:
         return [u for u in self.utterances if u.speaker == "customer"]
+
+    def turns(self, texts: Sequence[str] | None = None, context_turns: int | None = None) -> list[Turn]:
+        """Each customer utterance as the :class:`Turn` a tagger reads: its text and, as context, the
+        turns of the other side before it (oldest first, at most ``context_turns``). A customer's own
+        earlier turns are not context: "对，有二十来万" is read against the agent's question, and the
+        customer's previous sentence would only make a tagger repeat that sentence's labels.
+        ``texts`` replaces the utterances' texts (e.g. normalised ones)."""
+        texts = [u.text for u in self.utterances] if texts is None else texts
+        turns, other_side = [], []
+        for utterance, text in zip(self.utterances, texts, strict=True):
+            if utterance.speaker == "customer":
+                kept = (
+                    other_side
+                    if context_turns is None
+                    else other_side[-context_turns:]
+                    if context_turns
+                    else []
+                )
+                turns.append(Turn(text, tuple(kept)))
+            else:
+                other_side.append(text)
+        return turns
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import convmine
 from convmine.audio import audio_settings, transcribe_paths
 from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy
-from convmine.audio.transcriber import Request, Transcriber
+from convmine.audio.transcriber import Transcriber
 from convmine.batch import tag_paths
 from convmine.cli.transcribe import transcribe
 from convmine.schema import Call, Failure
@@ -41,67 +41,9 @@ def transcriber(tmp_path_factory) -> Transcriber:
     return Transcriber(threads=2)
 
 
-class _Counting:
-    """The real recogniser, counting how often it is asked and for how many clips."""
-
-    def __init__(self, recognizer):  # type: ignore[no-untyped-def]
-        self.recognizer, self.name, self.batches = recognizer, recognizer.name, []
-
-    def transcribe(self, clips):  # type: ignore[no-untyped-def]
-        self.batches.append(len(clips))
-        return self.recognizer.transcribe(clips)
-
-
 @pytest.fixture(scope="module")
-def counting(transcriber: Transcriber) -> _Counting:
-    return _Counting(transcriber.recognizer)
-
-
-@pytest.fixture(scope="module")
-def calls(transcriber: Transcriber, counting: _Counting) -> dict[str, Call]:
-    """The six calls transcribed as one batch, as ``convmine tag`` does."""
-    batch = Transcriber(recognizer=counting)  # type: ignore[arg-type]
-    results = list(batch.transcribe_many(Request(AUDIO_DIR / name, customer_id="C-1") for name in REFERENCES))
-    assert all(isinstance(result, Call) for result in results), results
-    return dict(zip(REFERENCES, results, strict=True))
-
-
-def test_a_batch_of_short_calls_shares_recognition_windows(calls: dict[str, Call], counting: _Counting) -> None:
-    """Six calls, 3 minutes in all: their speech is recognised together, not call by call."""
-    assert len(counting.batches) == 1 and counting.batches[0] > len(REFERENCES)
-    assert [call.call_id for call in calls.values()] == [Path(name).stem for name in REFERENCES]
-    assert all(call.source.endswith(name) for name, call in calls.items())
-
-
-def test_a_bad_recording_in_a_batch_leaves_its_neighbours_alone(transcriber: Transcriber, tmp_path) -> None:
-    bad = bad_recordings(tmp_path)
-    good = AUDIO_DIR / "mono_16k_aac.m4a"
-    paths = [good, bad["truncated"], bad["not-audio"], good]
-    results = list(transcriber.transcribe_many(Request(path, call_id=f"C{n}") for n, path in enumerate(paths)))
-    assert [type(result).__name__ for result in results] == ["Call", "BadAudioError", "BadAudioError", "Call"]
-    assert [results[1].kind, results[2].kind] == ["truncated", "not-audio"]
-    first, again = results[0].utterances, results[3].utterances  # one call, recognised in two windows
-    assert [(u.speaker, u.start, u.end) for u in first] == [(u.speaker, u.start, u.end) for u in again]
-    assert character_error_rate("".join(u.text for u in first), "".join(u.text for u in again)) < 0.2
-
-
-def test_read_calls_batches_a_folder_of_recordings(tmp_path) -> None:
-    """``read_calls`` tells the audio reader the whole batch, so recordings share recognition."""
-    from convmine.ingest import read_calls
-
-    folder = tmp_path / "night"
-    folder.mkdir()
-    for name in ("mono_16k_aac.m4a", "mono_16k.flac"):
-        (folder / name).write_bytes((AUDIO_DIR / name).read_bytes())
-    (folder / "broken.wav").write_bytes(b"RIFF")
-    with audio_settings(threads=2) as settings:
-        counting = _Counting(settings.transcriber().recognizer)
-        settings.transcriber().recognizer = counting
-        results = list(read_calls([folder], customer_id="C-5"))
-    failures = [r for r in results if isinstance(r, Failure)]
-    assert [Path(f.source).name for f in failures] == ["broken.wav"]
-    assert sorted(r.call_id for r in results if isinstance(r, Call)) == ["mono_16k", "mono_16k_aac"]
-    assert len(counting.batches) == 1
+def calls(transcriber: Transcriber) -> dict[str, Call]:
+    return {name: transcriber.transcribe(AUDIO_DIR / name, customer_id="C-1") for name in REFERENCES}
 
 
 def _reference_text(name: str) -> str:
@@ -204,3 +146,29 @@ def test_transcribe_command_writes_one_call_json_per_recording(tmp_path) -> None
     assert {u["speaker"] for u in written["utterances"]} == {"agent", "customer"}
     assert all({"speaker", "text", "start", "end"} <= set(u) for u in written["utterances"])
     assert "zero-byte" in result.output and "1 transcribed, 1 failed" in result.output
+
+
+def test_transcribe_command_masks_phone_numbers_in_names_and_lines(tmp_path) -> None:
+    """A recording named after the caller's number: its file and source are masked, its ID comes from the
+    manifest; a bad recording named after a number is reported masked."""
+    app = typer.Typer()
+    app.command()(transcribe)
+    app.command("other")(lambda: None)
+    recording = tmp_path / "13912345678-20261122.wav"
+    recording.write_bytes((AUDIO_DIR / "stereo_8k_mulaw.wav").read_bytes())
+    (tmp_path / "13712345678.wav").write_bytes(b"")
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text("path,call_id,customer_id\n13912345678-20261122.wav,CALL-M1,C-4\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["transcribe", str(tmp_path / "13712345678.wav"), "--manifest", str(manifest), "--out", str(out),
+              "--threads", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "13912345678" not in result.output and "13712345678" not in result.output
+    assert "wrote " in result.output and "139****5678-20261122.json" in result.output
+    assert "137****5678.wav: zero-byte" in result.output
+    (written,) = out.iterdir()
+    assert written.name == "139****5678-20261122.json"
+    call = json.loads(written.read_text(encoding="utf-8"))
+    assert call["call_id"] == "CALL-M1" and call["source"].endswith("139****5678-20261122.wav")

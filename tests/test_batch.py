@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -79,3 +81,43 @@ def test_a_store_open_with_another_taxonomy_is_refused(tmp_path, pipeline):
         with pytest.raises(ConvmineError, match=r"open the store with the pipeline's.*taxonomy=pipeline"):
             tag_paths([tmp_path / "a.txt"], pipeline=pipeline, store=store)
         assert store.calls() == []
+
+
+def _tag(paths, store, pipeline):
+    return tag_paths(paths, pipeline=pipeline, store=store)
+
+
+def test_a_batch_folder_moved_or_copied_elsewhere_re_tags_as_the_same_calls(tmp_path, pipeline):
+    night = tmp_path / "night"
+    night.mkdir()
+    _jsonl(night / "calls.jsonl", ["A1", "A2"])
+    _txt(night / "b.txt", "B")
+    with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
+        assert _tag([night], store, pipeline).ok
+        moved = shutil.copytree(night, tmp_path / "archive" / "night")
+        again = _tag([moved], store, pipeline)
+        assert again.ok and again.calls == 3, again.failures
+        assert {Path(r.source).parent for r in store.calls()} == {moved}  # now filed under where it is
+
+
+def test_another_call_under_a_stored_call_id_is_still_refused(tmp_path, pipeline):
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day2").mkdir()
+    _txt(tmp_path / "day1" / "b.txt", "B")
+    (tmp_path / "day2" / "b.txt").write_text("# customer_id: B\n客户：我想投诉\n", encoding="utf-8")
+    with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
+        assert _tag([tmp_path / "day1"], store, pipeline).ok
+        clash = _tag([tmp_path / "day2"], store, pipeline)
+        assert [f.stage for f in clash.failures] == ["tag"]
+        assert "call_id 'b' is already stored from" in clash.failures[0].reason
+        assert "with other utterances" in clash.failures[0].reason
+        assert store.get_call("b").call.utterances[-1].text == "我有理财经理了"
+
+
+def test_the_summary_counts_calls_dated_after_the_batch_began(tmp_path, pipeline):
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    _jsonl(tmp_path / "a.jsonl", ["F1"], started_at=soon)
+    _jsonl(tmp_path / "b.jsonl", ["P1"], started_at="2026-01-05T10:00:00+08:00")
+    with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
+        summary = _tag([tmp_path], store, pipeline)
+    assert summary.ok and (summary.calls, summary.future_calls) == (2, 1)

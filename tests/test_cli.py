@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import sqlite3
@@ -296,9 +297,22 @@ def test_a_bank_taxonomy_tags_with_the_rules_and_says_so(tmp_path):
     call.write_text("# customer_id: P1\n坐席：您好\n客户：我就想买点养老金产品\n", encoding="utf-8")
     db = tmp_path / "b.db"
     result = run("tag", str(call), "--db", str(db), "--taxonomy", str(bank))
-    assert result.exit_code == 0 and "tagging with the rules alone" in result.output
+    assert result.exit_code == 0 and "Note: tagging with the rules alone" in result.output
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("tokenizers"):
+        from convmine.taxonomy import load_taxonomy
+
+        # the real reason, not the onnx extra: the shipped model was trained for another taxonomy
+        reason = f"(hash {load_taxonomy().hash}), not for 'bank'"
+        assert reason in result.output and "onnx extra" not in result.output
     profile = run("profile", "P1", "--db", str(db), "--taxonomy", str(bank), "--json")
     assert "preference.product.pension" in [t["label"] for t in json.loads(profile.output)["tags"]]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(
+        '{"text": "我就想买点养老金产品", "labels": ["preference.product.pension"]}\n', encoding="utf-8"
+    )
+    evaluate = run("evaluate", str(data), "--taxonomy", str(bank), "--json")
+    assert evaluate.exit_code == 0 and "Note: tagging with the rules alone" in evaluate.stderr
+    assert json.loads(evaluate.stdout)["micro_f1"] == 1.0
 
 
 def _bank_taxonomy_and_call(tmp_path: Path) -> tuple[Path, Path]:

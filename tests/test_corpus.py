@@ -130,9 +130,9 @@ def test_read_dialogues_reads_calls_and_turn_labels(tmp_path):
     assert dialogue.labels == {1: (IDLE,), 2: (FEES, f"{TARGET}=3.5"), 4: ()}
     rows = dialogue.examples()
     assert [r.id for r in rows] == ["dlg-001#01", "dlg-001#02", "dlg-001#04"]
-    assert rows[2].context == tuple(text for _, text, _ in CALL[:4]) and {r.family for r in rows} == {
-        "dlg-001"
-    }
+    agent = tuple(text for speaker, text, _ in CALL[:4] if speaker == "agent")
+    assert rows[1].context == agent[:1] and rows[2].context == agent  # the agent's turns only
+    assert {r.family for r in rows} == {"dlg-001"}
     assert read_dialogues(_jsonl(tmp_path / "again.jsonl", [dialogue.to_record()]))[0].to_record() == (
         dialogue.to_record()
     )

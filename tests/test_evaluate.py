@@ -62,6 +62,35 @@ def test_dialogues_are_scored_at_call_level(tmp_path):
     assert s.items == 1 and s.micro.precision == 1.0 and s.micro.recall == 0.5
 
 
+def test_dialogues_of_one_split(tmp_path):
+    """The corpus's dialogues file holds training dialogues too; --split keeps the held-out ones."""
+
+    def dialogue(name: str, split: str, text: str) -> dict:
+        customer = {"speaker": "customer", "text": text, "labels": [IDLE]}
+        utterances = [{"speaker": "agent", "text": "您有闲钱吗"}, customer]
+        call = {"call_id": name, "customer_id": "C1", "utterances": utterances}
+        return {
+            "dialogue_id": name,
+            "scenario": "wealth_outbound",
+            "call": call,
+            "profile": [IDLE],
+            "split": split,
+        }
+
+    data = _jsonl(
+        tmp_path / "dlg.jsonl", [dialogue("d1", "train", "有，闲着呢"), dialogue("d2", "test", "没有")]
+    )
+    pipeline = Pipeline(KeywordTagger())
+    assert evaluate_file(pipeline, data).micro.recall == 0.5
+    held_out = evaluate_file(pipeline, data, split="test")
+    assert held_out.items == 1 and held_out.micro.recall == 0.0
+    with pytest.raises(InputError, match="no dialogue of split 'dev'"):
+        evaluate_file(pipeline, data, split="dev")
+    rows = _jsonl(tmp_path / "rows.jsonl", [{"text": "有", "labels": []}])
+    with pytest.raises(InputError, match="turn rows"):
+        evaluate_file(pipeline, rows, split="test")
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

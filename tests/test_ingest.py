@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convmine.errors import ConvmineError, InputError
+from convmine.extras import require
 from convmine.ingest import (
     CallRecord,
     call_from_dict,
@@ -257,6 +258,37 @@ def test_implausible_started_at_is_refused_with_its_line(tmp_path, value):
     assert only_failure([text]).line == 2
     call = {"call_id": "X", "customer_id": "C", "started_at": value, "utterances": []}
     assert "not a plausible call time" in only_failure([write(tmp_path / "x.json", json.dumps(call))]).reason
+
+
+def _rows(path: Path, rows: list[dict]) -> Path:
+    return write(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+CALL_ROW = {"call_id": "G", "customer_id": "C", "utterances": [{"speaker": "customer", "text": "好"}]}
+
+
+@pytest.mark.parametrize(
+    ("row", "looks_like"),
+    [
+        ({"id": "d#01", "text": "我只买保本的", "labels": ["preference.risk.guaranteed"]}, "labelled data"),
+        ({"call_id": "X", "label": "basic.funds.idle", "quote": "闲钱"}, "is a tag"),
+        ({"name": "other"}, "the call has no call_id"),
+    ],
+)
+def test_a_jsonl_file_of_something_else_than_calls_fails_once(tmp_path, row, looks_like):
+    failure = only_failure([_rows(tmp_path / "x.jsonl", [row] * 1000)])
+    assert "first 20 rows all failed" in failure.reason and "line 1: " in failure.reason
+    assert looks_like in failure.reason
+
+
+def test_bad_rows_of_a_call_file_each_fail_on_their_own(tmp_path):
+    bad = {"name": "other"}
+    first_bad = _rows(tmp_path / "a.jsonl", [bad] * 3 + [CALL_ROW] + [bad] * 30)
+    calls, failures = split(read_calls([first_bad]))
+    assert [c.call_id for c in calls] == ["G"] and len(failures) == 33
+    assert [f.line for f in failures[:4]] == [1, 2, 3, 5]  # in file order
+    calls, failures = split(read_calls([_rows(tmp_path / "b.jsonl", [bad] * 19)]))
+    assert calls == [] and [f.line for f in failures] == list(range(1, 20))
 
 
 # --- CSV and TSV -----------------------------------------------------------------------------------
@@ -618,13 +650,18 @@ def test_missing_customer_id_advice_for_a_format_without_a_place_for_it(monkeypa
     assert reason == "call 'R' has no customer ID; pass --customer-id (customer_id= in Python)"
 
 
-def test_customer_id_argument_never_overrides_the_file(tmp_path):
-    path = write(tmp_path / "c.txt", "# customer_id: CUST-1\n客户：好\n")
-    failure = only_failure([path], customer_id="CUST-2")
-    assert "names customer 'CUST-1' but --customer-id says 'CUST-2'" in failure.reason
-    assert read_call(path, customer_id="CUST-1").customer_id == "CUST-1"
+def test_customer_id_argument_is_a_fallback_that_never_overrides_the_file(tmp_path):
+    named = write(tmp_path / "c.txt", "# customer_id: CUST-1\n客户：好\n")
+    unnamed = write(tmp_path / "d.txt", "客户：好\n")
+    calls, failures = split(read_calls([tmp_path], customer_id="CUST-2"))
+    assert failures == [] and [(c.call_id, c.customer_id) for c in calls] == [
+        ("c", "CUST-1"),
+        ("d", "CUST-2"),
+    ]
+    assert read_call(named, customer_id="CUST-1").customer_id == "CUST-1"
+    assert read_call(unnamed, customer_id="CUST-1").customer_id == "CUST-1"
     with pytest.raises(InputError, match="customer_id is blank"):
-        list(read_calls([path], customer_id="  "))
+        list(read_calls([named], customer_id="  "))
 
 
 def test_empty_call(tmp_path):
@@ -811,6 +848,18 @@ def test_a_registered_reader_joins_the_batch(monkeypatch, tmp_path):
     assert [(c.call_id, c.customer_id) for c in calls] == [("rec1", "CUST-W")]
 
 
+def test_a_reader_missing_its_extra_fails_the_file_naming_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "_READERS", dict(registry._READERS))
+
+    @register_reader(".rec")
+    def read_rec(path: Path):
+        require("convmine_no_such_module", "asr", "decoding audio")
+        yield CallRecord(Call(path.stem, None, [Utterance(0, "customer", "你好")]))
+
+    reason = only_failure([write(tmp_path / "r.rec", "")], customer_id="C").reason
+    assert "pip install 'convmine[asr]'" in reason and "please report" not in reason
+
+
 # --- round trip: whatever a writer can express, the reader gives back ------------------------------
 
 _text = st.text(
@@ -934,3 +983,76 @@ def test_call_to_dict_is_the_inverse_of_call_from_dict():
 
     for call in read_calls([EXAMPLES]):
         assert call_from_dict(json.loads(json.dumps(call_to_dict(call)))) == call
+
+
+# --- text reader: labels holding numbers, line ends, Big5 (QA pass 2, items 19 and 20) -------------
+
+
+@pytest.mark.parametrize("label", ["王五13812345678", "王五 13812345678", "张经理1027"])
+def test_text_a_label_holding_a_number_is_an_unknown_speaker_not_a_continuation(tmp_path, label):
+    from convmine.text.pii import mask
+
+    path = write(tmp_path / "t.txt", f"坐席：您好\n客户：好的\n{label}：我的卡号是6222021234567890123\n")
+    failure = only_failure([path], customer_id="C")
+    assert (failure.line, failure.reason.split(";")[0]) == (3, f"unknown speaker {mask(label)!r}")
+    assert "13812345678" not in failure.reason and "6222021234567890123" not in failure.reason
+
+
+def test_text_roles_with_staff_numbers_and_clock_times_still_read(tmp_path):
+    path = write(tmp_path / "t.txt", "客户：喂\n坐席1027：请问\n客户：我下午\n3:30 以后有空\n")
+    turns = read_call(path, customer_id="C").utterances
+    assert [(u.speaker, u.text) for u in turns] == [
+        ("customer", "喂"),
+        ("agent", "请问"),
+        ("customer", "我下午3:30 以后有空"),
+    ]
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_text_lines_may_end_as_on_a_classic_mac_windows_or_unix(tmp_path, end):
+    path = write(tmp_path / "t.txt", end.join(["# customer_id: C", "坐席：您好", "客户：我只买保本的", ""]))
+    call = read_call(path)
+    assert (call.customer_id, [u.text for u in call.utterances]) == ("C", ["您好", "我只买保本的"])
+    failure = only_failure([write(tmp_path / "bad.txt", end.join(["坐席：您好", "张经理：你好", ""]))])
+    assert (failure.line, failure.reason.split(";")[0]) == (2, "unknown speaker '张经理'")
+
+
+def test_undecodable_bytes_name_their_line_whatever_the_line_ends(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"A: hi\r\xff\xfe\xff oops\r")
+    assert only_failure([path], customer_id="C").line == 2
+
+
+def test_a_big5_transcript_is_read_as_big5(tmp_path):
+    path = write(
+        tmp_path / "big5.txt",
+        "# customer_id: C\n坐席：您好，請問有什麼需要？\n客戶：我只買保本的理財。\n",
+        "cp950",
+    )
+    turns = read_call(path).utterances
+    assert [(u.speaker, u.text) for u in turns] == [
+        ("agent", "您好，請問有什麼需要？"),
+        ("customer", "我只買保本的理財。"),
+    ]
+
+
+def test_a_gbk_transcript_that_is_also_valid_big5_stays_gbk(tmp_path):
+    text = "# customer_id: C\n坐席：您好\n客户：我只买保本的理财\n"
+    raw = text.encode("gbk")
+    raw.decode("cp950")  # the same bytes are valid Big5, but only as GBK do they name roles
+    path = tmp_path / "gbk.txt"
+    path.write_bytes(raw)
+    assert [u.text for u in read_call(path).utterances] == ["您好", "我只买保本的理财"]
+
+
+# --- a batch's manifest kept among its inputs -------------------------------------------------------------
+
+
+def test_files_to_skip_are_not_inputs(tmp_path):
+    """A manifest CSV beside the transcripts it describes is not read as a transcript."""
+    (tmp_path / "a.txt").write_text("# customer_id: C1\n坐席：您好\n客户：我只买保本的\n", encoding="utf-8")
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text("path,call_id,customer_id\na.txt,A-1,C1\n", encoding="utf-8")
+    assert [p.name for p in scan_paths([tmp_path]).found] == ["a.txt", "calls.csv"]
+    assert [p.name for p in scan_paths([tmp_path], skip=[manifest]).found] == ["a.txt"]
+    assert [c.call_id for c in read_calls([tmp_path], skip=[str(manifest)])] == ["a"]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -21,14 +26,53 @@ def test_shipped_model_combined_with_rules():
     assert [(t.label, t.value) for t in target if t.value is not None] == [("preference.return.target", 3.0)]
 
 
-def test_default_tagger_is_the_model_or_falls_back_to_rules(monkeypatch):
+def _bank_taxonomy(tmp_path: Path) -> Path:
+    """The README's kind of bank extension: one new label."""
+    bank = tmp_path / "my-bank.yaml"
+    bank.write_text(
+        "name: my-bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
+        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
+        encoding="utf-8",
+    )
+    return bank
+
+
+def test_default_tagger_is_the_model_without_a_warning():
     need("onnxruntime", "onnx")
     from convmine.tagging.model import shipped
     from convmine.taxonomy import load_taxonomy
 
-    assert shipped.default_tagger(load_taxonomy()).source == "model"
-    monkeypatch.setattr(shipped, "_trained_hash", lambda: "another")  # e.g. a bank's extended taxonomy
-    assert shipped.default_tagger(load_taxonomy()).name == "rules"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", shipped.ShippedModelUnusedWarning)
+        assert shipped.default_tagger(load_taxonomy()).source == "model"
+
+
+def test_a_taxonomy_extension_falls_back_to_rules_with_a_warning_naming_both_taxonomies(tmp_path):
+    need("onnxruntime", "onnx")
+    need("tokenizers", "onnx")
+    import convmine
+    from convmine.tagging.model.shipped import ShippedModelUnusedWarning
+
+    bank = convmine.load_taxonomy(_bank_taxonomy(tmp_path))
+    with pytest.warns(ShippedModelUnusedWarning) as caught:
+        pipeline = convmine.load(taxonomy=bank)
+    assert pipeline.tagger.name == "rules"
+    message = str(caught[0].message)
+    assert convmine.load_taxonomy().hash in message and bank.hash in message and "'my-bank'" in message
+    assert "onnx" not in message
+    assert caught[0].filename == __file__  # it points at the caller's line, not into convmine
+
+
+def test_without_the_onnx_extra_the_warning_names_the_extra(monkeypatch):
+    import convmine
+    from convmine.tagging.model.shipped import ShippedModelUnusedWarning
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if it were not installed
+    with pytest.warns(
+        ShippedModelUnusedWarning, match=r"onnxruntime.*not installed.*convmine\[onnx\]"
+    ) as caught:
+        assert convmine.load().tagger.name == "rules"
+    assert "trained for" not in str(caught[0].message)
 
 
 def test_train_command_has_help():
@@ -49,3 +93,19 @@ def test_train_command_has_help():
         "--max-minutes",
     ):
         assert option in result.output
+
+
+def test_shipped_model_scores_a_turn_the_same_whatever_is_tagged_with_it():
+    """int8 activations are scaled per run; turns are scored one at a time, so a call's tags never
+    depend on the rest of the night's batch."""
+    need("onnxruntime", "onnx")
+    from convmine.schema import Turn
+    from convmine.tagging.model import load_model_tagger
+    from convmine.tagging.model.shipped import SHIPPED_DIR
+    from convmine.taxonomy import load_taxonomy
+
+    tagger = load_model_tagger(SHIPPED_DIR, load_taxonomy())
+    turn = Turn("对，有二十来万放着没动", ("您最近手上有闲置资金吗？",))
+    others = [Turn("你们APP老是卡，转账转不出去，气死我了" * 3), Turn("嗯"), Turn("我只买保本的，亏不起")]
+    alone = tagger.scores([turn])
+    assert (tagger.scores([*others, turn])[-1] == alone[0]).all()

@@ -107,9 +107,10 @@ def test_value_and_span_of_a_yield_target(trained, taxonomy):
     assert 0.0 < target.confidence <= 1.0
 
 
-@pytest.mark.parametrize(("backend", "tolerance"), [("torch", 1e-4), ("onnx", 0.02)])
+@pytest.mark.parametrize(("backend", "tolerance"), [("torch", 1e-4), ("onnx", 0.0)])
 def test_batch_equals_one_by_one(trained, taxonomy, backend, tolerance):
-    """Padding is masked; int8 activations are scaled per batch, so ONNX confidences may move a little."""
+    """Padding is masked (torch batches); ONNX Runtime scores each turn alone, since int8 activations are
+    scaled per run: a turn's scores never depend on the turns tagged with it."""
     tagger = load_model_tagger(trained, taxonomy, backend=backend)
     batch = tagger.predict(_turns())
     single = [tagger.predict([turn])[0] for turn in _turns()]
@@ -122,7 +123,7 @@ def test_onnx_fp32_equals_pytorch(trained, taxonomy, tmp_path):
     torch_tagger = load_model_tagger(trained, taxonomy, backend="torch")
     export_onnx(load_network(trained, ModelConfig.read(trained)), tmp_path / "fp32.onnx")
     expected = torch_tagger.scores(_turns())
-    torch_tagger.scorer = OnnxScorer(tmp_path / "fp32.onnx")
+    torch_tagger.scorer = OnnxScorer(tmp_path / "fp32.onnx", workers=2)
     assert np.abs(torch_tagger.scores(_turns()) - expected).max() < 1e-4
 
 

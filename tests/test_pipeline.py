@@ -6,7 +6,9 @@ import pytest
 
 import convmine
 from convmine import Call, Turn, Utterance
+from convmine.errors import ConvmineError
 from convmine.pipeline import Pipeline
+from convmine.schema import Failure
 from tests.fakes import KeywordTagger
 
 CARD = "6222021957450765193"  # Luhn-valid
@@ -39,7 +41,8 @@ def test_the_tagger_never_sees_a_full_card_number_and_the_stored_text_is_masked(
     assert result.tags[0].evidence.quote == "闲"
 
 
-def test_context_holds_the_preceding_turns_normalised():
+def test_context_holds_the_agents_preceding_turns_normalised():
+    """The customer's own earlier turn is not context: it would only make a tagger repeat its labels."""
     tagger = KeywordTagger()
     Pipeline(tagger, context_turns=2)(
         call(
@@ -51,7 +54,7 @@ def test_context_holds_the_preceding_turns_normalised():
         )
     )
     assert tagger.seen[0] == Turn("有", ("喂您好", "您最近有闲置资金吗"))
-    assert tagger.seen[1].context == ("您最近有闲置资金吗", "有")
+    assert tagger.seen[1].context == ("喂您好", "您最近有闲置资金吗")
 
 
 def test_text_input_is_one_customer_turn():
@@ -103,3 +106,14 @@ def test_load_gives_a_tagger_by_name():
 def test_anything_but_a_call_or_text_is_refused():
     with pytest.raises(convmine.ConvmineError, match="got int"):
         Pipeline(KeywordTagger())(123)  # type: ignore[arg-type]
+
+
+def test_pipe_takes_texts_and_refuses_what_it_cannot_tag():
+    pipeline = Pipeline(KeywordTagger())
+    assert [[t.label for t in r.tags] for r in pipeline.pipe(["手头有点闲钱"])] == [["basic.funds.idle"]]
+    with pytest.raises(ConvmineError, match="at least 1"):
+        list(pipeline.pipe([call("c1", ("customer", "有"))], batch_size=0))
+    with pytest.raises(ConvmineError, match="cannot tag a Failure"):
+        list(pipeline.pipe([Failure("a.txt", "bad")]))
+    with pytest.raises(ConvmineError, match="got int"):
+        pipeline(123)  # type: ignore[arg-type]

@@ -160,3 +160,24 @@ def test_unknown_label_names_the_call_and_the_fix():
 def test_observation_of_another_customer_is_refused():
     with pytest.raises(ValueError, match="another customer"):
         merge_profile("u1", [obs("basic.funds.idle", 1, customer="u2")], TAXONOMY, NOW)
+
+
+def test_the_profile_command_shows_calls_dated_in_the_future_and_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+    from convmine.schema import Call, TaggedCall, Utterance
+    from convmine.store import open_store
+
+    soon = datetime.now(UTC) + timedelta(minutes=10)
+    tag = Tag("basic.funds.idle", 0.9, "rule", Evidence(1, None, "有二十来万闲着"), None, "1.0.0", "rules@1")
+    turns = [
+        Utterance(0, "agent", "您最近有闲置资金吗？"),
+        Utterance(1, "customer", "有，手头有二十来万闲着"),
+    ]
+    with open_store(tmp_path / "f.db") as store:
+        store.save([TaggedCall(Call("F-1", "CF1", turns, None, soon), [tag])])
+    result = CliRunner().invoke(app, ["profile", "CF1", "--db", str(tmp_path / "f.db")])
+    assert result.exit_code == 0, result.output
+    assert "basic.funds.idle" in result.output and "No tags stored" not in result.output
+    assert "1 observations are dated in the future" in result.output

@@ -123,6 +123,95 @@ def test_verdicts_survive_re_tagging_the_call(store):
     assert labels(store)["basic.funds.idle"] == ("review", 1.0)
 
 
+def shifted_call() -> TaggedCall:
+    """``small_call`` transcribed again with one more turn first: every turn index moves up by one."""
+    old = small_call()
+    turns = [Utterance(0, "customer", "喂？", 0.0, 0.5)] + [
+        Utterance(u.index + 1, u.speaker, u.text, u.start, u.end) for u in old.call.utterances
+    ]
+    tags = [
+        Tag(t.label, t.confidence, t.source, Evidence(t.evidence.utterance_index + 1, t.evidence.span,
+            t.evidence.quote), t.value, t.taxonomy_version, t.model_version)
+        for t in old.tags
+    ]  # fmt: skip
+    return TaggedCall(Call("C1", "U1", turns, "A1", T0), tags)
+
+
+def test_a_verdict_stays_with_the_words_it_was_given_on_when_turns_shift(store):
+    store.add_reviews([
+        review("objection.refusal.no_need", 3, "reject"),  # "嗯嗯好的。"
+        review("feedback.question.fees", 1, "add"),  # "我手头有点闲钱…"
+        review("objection.refusal.no_need", 4, "add"),  # "我不需要，谢谢。"
+        review("", 3, "confirm"),
+    ])  # fmt: skip
+    store.save([shifted_call()])  # turn 1 is now the agent's, turn 3 too, turn 4 reads "嗯嗯好的。"
+
+    observed = [(o.tag.label, o.tag.evidence.utterance_index, o.tag.source) for o in store.observations()]
+    assert all(source != "review" for _, _, source in observed)  # no verdict applies to another turn
+    assert ("feedback.question.fees", 1, "review") not in observed  # never on the agent's turn
+    assert ("objection.refusal.no_need", 4, "rule") in observed  # the tagger's tag: the reject was not on it
+    assert list(training_rows(store)) == []  # nothing reviewed is left to train on
+    assert {(r.utterance_index, r.label) for r in store.stale_reviews()} == {
+        (1, "feedback.question.fees"), (3, "objection.refusal.no_need"), (4, "objection.refusal.no_need"),
+        (3, ""),
+    }  # fmt: skip
+    rows = {(r["utterance_index"], r["label"]): r for r in review_rows(store)}
+    assert rows[1, "feedback.question.fees"]["current_verdict"] == "stale add"  # listed on the agent's turn
+    assert rows[1, "feedback.question.fees"]["text"] == "您好，华信银行，最近有款理财想跟您介绍一下。"
+    assert rows[4, "objection.refusal.no_need"]["current_verdict"] == "stale add"
+    assert rows[3, "objection.refusal.no_need"]["current_verdict"] == "stale reject"
+    assert rows[3, ""]["current_verdict"] == "stale confirm"
+    assert {r["current_verdict"] for r in review_rows(store) if r["utterance_index"] in (0, 2, 5)} == {""}
+
+    store.save([small_call()])  # transcribed as before again: the verdicts apply again
+    assert store.stale_reviews() == []
+    assert ("objection.refusal.no_need", 3) not in {
+        (o.tag.label, o.tag.evidence.utterance_index) for o in store.observations()
+    }
+    assert [row["id"] for row in training_rows(store)] == ["C1#01", "C1#03", "C1#04"]
+
+
+def test_a_verdict_given_again_on_the_changed_turn_is_recorded_and_applies(store):
+    store.add_reviews([review("objection.refusal.no_need", 3, "reject")])
+    store.save([shifted_call()])
+    assert store.add_reviews([review("objection.refusal.no_need", 4, "reject")]) == 1
+    assert store.add_reviews([review("objection.refusal.no_need", 4, "reject")]) == 0
+    assert "objection.refusal.no_need" not in labels(store)
+    assert store.reviews()[-1].text == "嗯嗯好的。"
+
+
+def test_verdicts_recorded_before_they_were_bound_apply_by_index_to_customer_turns_only(store):
+    with sqlite3.connect(store.path) as conn:  # as a version-3 store recorded them: no turn text
+        conn.executemany(
+            "INSERT INTO reviews (call_id, utterance_index, label, verdict, reviewer, reviewed_at) "
+            "VALUES ('C1', ?, ?, 'add', 'x', '2026-05-01T08:00:00.000000+00:00')",
+            [(4, "feedback.question.fees"), (1, "basic.funds.large")],
+        )
+    store.save([shifted_call()])  # turn 4 is still the customer's ("嗯嗯好的。"), turn 1 is now the agent's
+    added = {
+        (o.tag.label, o.tag.evidence.utterance_index)
+        for o in store.observations()
+        if o.tag.source == "review"
+    }
+    assert added == {("feedback.question.fees", 4)}
+    assert [(r.utterance_index, r.text) for r in store.stale_reviews()] == [(1, None)]
+
+
+def test_importing_a_review_file_exported_before_the_call_changed_records_nothing(store, tmp_path):
+    rows = export(store, tmp_path / "review.csv")
+    rows[0]["verdict"] = "reject"  # turn 1 "我手头有点闲钱…"
+    edited = save(rows, tmp_path / "edited.csv")
+    changed = small_call()
+    turns = list(changed.call.utterances)
+    turns[1] = Utterance(1, "customer", "我手头没有闲钱。", 3.5, 7.0)
+    store.save([TaggedCall(Call("C1", "U1", turns, "A1", T0), changed.tags)])
+    with pytest.raises(
+        StoreError, match=r"turn 1 of call 'C1' reads differently now.*export the review file again"
+    ):
+        import_reviews(store, edited, reviewer="王审核")
+    assert store.reviews(history=True) == []
+
+
 def test_deleting_a_call_deletes_its_verdicts(store):
     store.add_reviews([review("basic.funds.idle", 1, "confirm")])
     assert store.delete_call("C1")

@@ -505,6 +505,20 @@ def test_a_profile_at_a_past_moment_leaves_out_later_observations(store):
     ]
 
 
+def test_a_profile_of_now_counts_calls_dated_in_the_future_and_says_how_many(store):
+    soon = datetime.now(UTC) + timedelta(minutes=10)  # a recorder's clock ten minutes fast
+    store.save(
+        [
+            tagged("past", "u1", "preference.risk.guaranteed", started_at=T0),
+            tagged("ahead", "u1", "preference.risk.high", started_at=soon),
+        ]
+    )
+    profile = store.profile("u1")
+    assert [e.label for e in profile.entries] == ["preference.risk.high"] and profile.future == 1
+    then = store.profile("u1", now=soon - timedelta(minutes=1))  # an explicit moment: as it stood then
+    assert [e.label for e in then.entries] == ["preference.risk.guaranteed"] and then.future == 0
+
+
 # --- the taxonomy the calls were tagged with ------------------------------------------------------
 
 BANK = (
@@ -635,4 +649,4 @@ def test_a_version_2_store_is_migrated_to_keep_taxonomy_copies(db):
         store.save([tagged("c1", "u1", "basic.funds.idle")])
         assert [t.version for t in store.tagged_with()] == [store.taxonomy.version]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()

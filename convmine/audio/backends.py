@@ -18,7 +18,6 @@ text per clip. New engines plug in with :func:`register_recognizer`.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from convmine.audio.textnorm import normalize_transcript
 from convmine.audio.vocabulary import Vocabulary
 from convmine.errors import ConvmineError, ModelError
 from convmine.extras import require
+from convmine.hardware import usable_cores
 
 RATE = 16000
 #: Mandarin is spoken at 3–6 characters a second; Whisper needs about one token a character.
@@ -269,14 +269,6 @@ class FunasrRecognizer:
             disable_pbar=True,
         )
         return [normalize_transcript(_strip_tags(result.get("text", ""))) for result in results]
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on: the default thread count (CTranslate2's own default, 4,
-    oversubscribes a 2-core machine)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 @contextmanager

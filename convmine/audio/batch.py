@@ -7,15 +7,12 @@ manifest, a quarantine folder) is set for a stretch of code with :func:`audio_se
     with audio_settings(manifest=load_manifest("calls.csv"), quarantine="bad/"):
         summary = tag_paths(manifest.paths, pipeline=..., store=...)
 
-The recogniser is loaded once per settings and reused for every recording. ``read_calls`` tells the
-reader which recordings a batch holds (:meth:`AudioSettings.expect`), so their speech shares
-recognition batches (:meth:`~convmine.audio.transcriber.Transcriber.transcribe_many`).
+The recogniser is loaded once per settings and reused for every recording.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -44,9 +41,6 @@ class AudioSettings:
     quarantine: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
     _transcriber: Any = None
-    _ahead: deque[Path] = field(default_factory=deque)  # recordings expected next, in order
-    _results: Iterator[Any] | None = None  # the transcriber's results for them, made on first use
-    _customer_id: str | None = None
 
     def transcriber(self) -> Any:
         """The :class:`~convmine.audio.transcriber.Transcriber`, loaded on first use."""
@@ -58,36 +52,23 @@ class AudioSettings:
             self._transcriber = Transcriber(self.backend, model=self.model, **self.options)
         return self._transcriber
 
-    def expect(self, paths: Iterable[Path], customer_id: str | None = None) -> None:
-        """The recordings :meth:`transcribe` will be asked for next, in order (``customer_id`` for all)."""
-        self._ahead, self._results, self._customer_id = deque(paths), None, customer_id
-
-    def transcribe(self, path: Path) -> Call:
+    def transcribe(self, path: Path, customer_id: str | None = None) -> Call:
         """The call in one recording, with what the manifest says about it; raises
         :class:`BadAudioError` (after quarantining the file, if a folder is set)."""
-        if self._ahead and self._ahead[0] == path:
-            if self._results is None:
-                requests = [self._request(expected) for expected in self._ahead]
-                self._results = self.transcriber().transcribe_many(requests)
-            self._ahead.popleft()
-            result = next(self._results)
-        else:  # not the recording expected: read it alone, and expect nothing more
-            self.expect([])
-            (result,) = self.transcriber().transcribe_many([self._request(path)])
-        if isinstance(result, BadAudioError):
-            if self.quarantine is not None:
-                quarantine_file(path, result.reason, self.quarantine)
-            raise result
-        return result
-
-    def _request(self, path: Path) -> Any:
-        from convmine.audio.transcriber import Request
-
         row = self.manifest.get(path) if self.manifest else None
-        if row is None:
-            return Request(path, customer_id=self._customer_id)
-        customer = row.customer_id or self._customer_id
-        return Request(path, row.call_id, customer, row.agent_id, row.started_at, row.agent_channel)
+        try:
+            return self.transcriber().transcribe(
+                path,
+                call_id=row.call_id if row else None,
+                customer_id=(row.customer_id if row else None) or customer_id,
+                agent_id=row.agent_id if row else None,
+                started_at=row.started_at if row else None,
+                agent_channel=row.agent_channel if row else None,
+            )
+        except BadAudioError as exc:
+            if self.quarantine is not None:
+                quarantine_file(path, exc.reason, self.quarantine)
+            raise
 
 
 _SETTINGS: ContextVar[AudioSettings | None] = ContextVar("convmine_audio_settings", default=None)
@@ -142,13 +123,6 @@ def read_audio(path: Path) -> Iterator[CallRecord]:
     yield CallRecord(current_settings().transcribe(path))
 
 
-def _expect_recordings(paths: list[Path]) -> None:
-    current_settings().expect(paths)
-
-
-read_audio.expect = _expect_recordings  # type: ignore[attr-defined]  # see convmine.ingest.registry
-
-
 def transcribe_paths(
     paths: Iterable[str | Path] = (),
     *,
@@ -160,20 +134,26 @@ def transcribe_paths(
     **options: Any,
 ) -> Iterator[Call | Failure]:
     """Every recording in ``paths`` (files or folders) and in the manifest, as a call, or a
-    :class:`Failure` naming what is wrong with it; the batch goes on past bad recordings."""
+    :class:`Failure` naming what is wrong with it; the batch goes on past bad recordings.
+
+    A manifest row whose recording is missing fails with the manifest's name, the row's line and the
+    folder it looked in; the manifest itself, kept beside the recordings, is not an input."""
     with audio_settings(
         backend=backend, model=model, manifest=manifest, quarantine=quarantine, **options
     ) as settings:
-        listed = [*paths, *(settings.manifest.paths if settings.manifest else [])]
+        listing = settings.manifest  # the manifest, loaded
+        inputs: list[str | Path] = list(paths)
         found: list[Path | Failure] = []
-        seen: set[Path] = set()
-        for item in scan_paths(listed).found:  # a recording named twice (a path and a manifest row) once
+        if listing is not None:
+            found.extend(listing.missing())
+            inputs.extend(path for path in listing.paths if path.is_file())
+        seen = {listing.source.resolve()} if listing is not None else set()  # the manifest is no input
+        for item in scan_paths(inputs).found:  # a recording named twice (a path and a manifest row) once
             if isinstance(item, Path) and item.resolve() in seen:
                 continue
             found.append(item)
             if isinstance(item, Path):
                 seen.add(item.resolve())
-        settings.expect([item for item in found if isinstance(item, Path) and _is_audio(item)], customer_id)
         for item in found:
             if isinstance(item, Failure):
                 yield item
@@ -181,7 +161,7 @@ def transcribe_paths(
                 yield Failure(str(item), f"not a recording; audio files end in {', '.join(AUDIO_EXTENSIONS)}")
             else:
                 try:
-                    yield settings.transcribe(item)
+                    yield settings.transcribe(item, customer_id)
                 except InputError as exc:
                     yield Failure(str(item), exc.reason, stage="transcribe")
 

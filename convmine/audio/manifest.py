@@ -1,8 +1,9 @@
 """Batch manifests: a CSV naming each recording and what is known about its call.
 
-Columns (header required, any order and case): ``path`` (required; relative paths are read from
-the manifest's folder), ``call_id``, ``customer_id``, ``agent_id``, ``started_at`` (ISO 8601) and
-``agent_channel`` (0 = left/first channel, 1 = right; stereo recordings only).
+Columns (header required, any order and case): ``path`` (required; a relative path is read from
+the manifest's folder, not from the current one), ``call_id``, ``customer_id``, ``agent_id``,
+``started_at`` (ISO 8601) and ``agent_channel`` (0 = left/first channel, 1 = right; stereo recordings
+only). The file may be UTF-8 (with or without a BOM), UTF-16 or GBK/GB18030, as Excel saves it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 from convmine.errors import InputError
-from convmine.ingest.values import parse_started_at
+from convmine.ingest.values import decode_text, parse_started_at
+from convmine.schema import Failure
 
 COLUMNS = ("path", "call_id", "customer_id", "agent_id", "started_at", "agent_channel")
 
 
 @dataclass(frozen=True, slots=True)
 class ManifestRow:
-    """What the manifest says about one recording."""
+    """What the manifest says about one recording; ``line`` is the row's line in the manifest."""
 
     path: Path
     call_id: str | None = None
@@ -28,6 +30,7 @@ class ManifestRow:
     agent_id: str | None = None
     started_at: datetime | None = None
     agent_channel: int | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +47,36 @@ class Manifest:
     def get(self, path: Path) -> ManifestRow | None:
         return self.rows.get(path.resolve())
 
+    def missing(self) -> list[Failure]:
+        """A failure for each row whose recording is not a file, naming the manifest, the row's line and
+        the folder the recording was looked for in."""
+        return [
+            Failure(
+                str(self.source),
+                f"no recording {row.path.name!r} in {row.path.parent.resolve()}: a relative path in a manifest "
+                "is read from the manifest's folder; write the path relative to that folder, or in full",
+                row.line,
+            )
+            for row in self.rows.values()
+            if not row.path.is_file()
+        ]
+
 
 def load_manifest(path: str | Path) -> Manifest:
     """Read a manifest CSV; raises :class:`InputError` naming the line of a bad row."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read the manifest ({exc}); it must be a UTF-8 CSV file", str(path)
-        ) from None
+        text = decode_text(path)  # as transcripts are read: UTF-8, UTF-16 or GB18030 (Excel's GBK)
+    except InputError as exc:
+        raise InputError(f"cannot read the manifest: {exc.reason}", str(path), exc.line) from None
     reader = csv.DictReader(text.splitlines())
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "path" not in header:
         raise InputError(f"the manifest's header must name a path column (and optionally {', '.join(COLUMNS[1:])})",
                          str(path), 1)  # fmt: skip
     rows: dict[Path, ManifestRow] = {}
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num  # the row's last line: blank lines before it are skipped, but counted
         cells = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
         if not any(cells.values()):
             continue
@@ -91,4 +107,5 @@ def _row(cells: dict[str, str], folder: Path, source: str, line: int) -> Manifes
         agent_id=cells.get("agent_id") or None,
         started_at=started_at,
         agent_channel=int(channel) if channel else None,
+        line=line,
     )

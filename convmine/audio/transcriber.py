@@ -5,17 +5,13 @@ cut out of a small rolling buffer, and the segments of all channels are recognis
 time order, in batches of about ``batch_seconds`` of speech; nothing holds the whole recording, so
 a two-hour call runs in bounded memory. Roles come last, from the recognised segments
 (:mod:`convmine.audio.roles`).
-
-:meth:`Transcriber.transcribe_many` does the same for a batch of recordings, and lets the speech of
-consecutive recordings share a recognition batch: a night of two-minute calls fills Whisper's
-30-second windows instead of leaving the last window of every call half empty.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,36 +86,6 @@ class _Channel:
         return sum(len(clip) for _, clip in self.waiting) / TARGET_RATE
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One recording to transcribe and what is known about its call (``None``: not known)."""
-
-    path: Path
-    call_id: str | None = None
-    customer_id: str | None = None
-    agent_id: str | None = None
-    started_at: datetime | None = None
-    agent_channel: int | None = None
-
-
-@dataclass(slots=True)
-class _Recording:
-    """A recording in flight: its channels' waiting clips and recognised pieces, or why it failed."""
-
-    request: Request
-    channels: list[_Channel] = field(default_factory=list)
-    read: bool = False  # decoded to the end and checked
-    error: BadAudioError | None = None
-
-    @property
-    def waiting_seconds(self) -> float:
-        return sum(channel.waiting_seconds for channel in self.channels)
-
-    @property
-    def finished(self) -> bool:
-        return self.error is not None or (self.read and not self.waiting_seconds)
-
-
 class Transcriber:
     """Loads the VAD and a recogniser once; :meth:`transcribe` turns one recording into a call.
 
@@ -162,44 +128,14 @@ class Transcriber:
         agent_channel: int | None = None,
     ) -> Call:
         """The call in the recording at ``path``; raises :class:`BadAudioError` for a bad recording."""
-        request = Request(Path(path), call_id, customer_id, agent_id, started_at, agent_channel)
-        (result,) = self.transcribe_many([request])
-        if isinstance(result, BadAudioError):
-            raise result
-        return result
-
-    def transcribe_many(self, requests: Iterable[Request]) -> Iterator[Call | BadAudioError]:
-        """One result per request, in order: the call, or the :class:`BadAudioError` saying why not.
-
-        Recordings are read one after the other, but their speech waits for recognition until about
-        ``batch_seconds`` of it has gathered, whichever recordings it comes from; a result is yielded as
-        soon as all of its recording's speech is recognised. Memory stays bounded by the batch.
-        """
-        pending: deque[_Recording] = deque()
-        for request in requests:
-            recording = _Recording(request)
-            pending.append(recording)
-            try:
-                self._read(recording, pending)
-            except BadAudioError as exc:
-                recording.error, recording.channels = exc, []
-            except Exception as exc:  # a decoder's bug fails this recording, not the ones batched with it
-                reason = f"unexpected error while reading ({type(exc).__name__}: {exc}); please report it"
-                recording.error, recording.channels = BadAudioError("unexpected", reason, str(request.path)), []
-            yield from self._finished(pending)
-        self._recognise(pending)
-        yield from self._finished(pending)
-
-    def _read(self, recording: _Recording, pending: deque[_Recording]) -> None:
-        """Decode and segment one recording, recognising the batch whenever enough speech waits."""
-        request = recording.request
-        source = str(request.path)
+        path = Path(path)
+        source = str(path)
         with self.times.stage("decode"):
-            info = probe(request.path, max_duration=self.max_duration)
-        if request.agent_channel is not None and info.channels != 2:
+            info = probe(path, max_duration=self.max_duration)
+        if agent_channel is not None and info.channels != 2:
             raise BadAudioError("bad-manifest", "agent_channel is set but the recording is mono", source)
         stereo = info.channels == 2
-        recording.channels = [
+        channels = [
             _Channel(self.vad.stream(min_silence=0.5 if stereo else 0.3)) for _ in range(info.channels)
         ]
         stats = LevelStats()
@@ -210,67 +146,42 @@ class Transcriber:
             if block is None:
                 break
             self.times.audio += block.shape[1] / TARGET_RATE
-            for channel, samples in zip(recording.channels, block, strict=True):
+            for channel, samples in zip(channels, block, strict=True):
                 with self.times.stage("vad"):
                     channel.add(samples, channel.vad.feed(samples))
-            if sum(r.waiting_seconds for r in pending) >= self.batch_seconds:
-                self._recognise(pending)
+            if sum(channel.waiting_seconds for channel in channels) >= self.batch_seconds:
+                self._recognise(channels)
             if stats.samples >= CLIP_CHECK_SECONDS * TARGET_RATE * info.channels:
                 _check_clipping(stats, source)
-        for channel in recording.channels:
+        for channel in channels:
             with self.times.stage("vad"):
                 channel.add(np.zeros(0, np.float32), channel.vad.flush())
+        self._recognise(channels)
         _check_levels(stats, source)
         _check_clipping(stats, source)
-        recording.read = True
-
-    def _finished(self, pending: deque[_Recording]) -> Iterator[Call | BadAudioError]:
-        """Results of the recordings at the front of ``pending`` that are done, in order."""
-        while pending and pending[0].finished:
-            recording = pending.popleft()
-            if recording.error is not None:
-                yield recording.error
-                continue
-            try:
-                yield self._call(recording)
-            except BadAudioError as exc:
-                yield exc
-
-    def _call(self, recording: _Recording) -> Call:
-        request = recording.request
         with self.times.stage("roles"):
-            utterances = _utterances(recording.channels, request.agent_channel)
+            utterances = _utterances(channels, agent_channel)
         if not utterances:
             raise BadAudioError(
                 "no-speech", "speech was detected but no words were recognised; check the language and audio",
-                str(request.path),
+                source,
             )  # fmt: skip
         return Call(
-            call_id=request.call_id or request.path.stem,
-            customer_id=request.customer_id,
+            call_id=call_id or path.stem,
+            customer_id=customer_id,
             utterances=utterances,
-            agent_id=request.agent_id,
-            started_at=request.started_at,
-            source=str(request.path),
+            agent_id=agent_id,
+            started_at=started_at,
+            source=source,
         )
 
-    def _recognise(self, recordings: Iterable[_Recording]) -> None:
-        """Recognise the waiting clips of all channels of ``recordings`` in one batch, each recording's
-        in time order: a stereo call's two sides share Whisper's windows (fewer encoder passes) and read
-        as one conversation, and a short call shares them with the next."""
-        channels = [channel for recording in recordings for channel in recording.channels]
-        waiting = [
-            item
-            for recording in recordings
-            for item in sorted(
-                (
-                    (channel, segment, clip)
-                    for channel in recording.channels
-                    for segment, clip in channel.waiting
-                ),
-                key=lambda item: item[1].start,
-            )
-        ]
+    def _recognise(self, channels: list[_Channel]) -> None:
+        """Recognise the waiting clips of all channels in one batch, in time order: a stereo call's
+        two sides share Whisper's windows (fewer encoder passes) and read as one conversation."""
+        waiting = sorted(
+            ((channel, segment, clip) for channel in channels for segment, clip in channel.waiting),
+            key=lambda item: item[1].start,
+        )
         if not waiting:
             return
         with self.times.stage("asr"):

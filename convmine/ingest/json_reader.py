@@ -113,13 +113,27 @@ def _list_item_lines(text: str, items: int) -> list[int]:
     return lines
 
 
+def _other_data(value: object) -> str | None:
+    """What a JSON object that is not a call is, when it is one of convmine's other files."""
+    if not isinstance(value, dict) or "utterances" in value:
+        return None
+    if "text" in value and "labels" in value:
+        return (
+            'the row is labelled data ("text" and "labels", what convmine train and evaluate read), '
+            "not a call with call_id and utterances"
+        )
+    if "label" in value and "call_id" in value:
+        return "the row is a tag (as convmine export writes them), not a call with call_id and utterances"
+    return None
+
+
 def _record(value: object, path: Path, line: int, item: int | None = None) -> CallRecord | Failure:
     """The call ``value`` holds, or a failure; ``item`` is its index when the file holds a list of calls."""
     try:
         return CallRecord(call_from_dict(value, str(path)), line)
     except InputError as exc:
         if item is None:
-            return Failure(str(path), exc.reason, line)
+            return Failure(str(path), _other_data(value) or exc.reason, line)
         return Failure(
             str(path), f"list item [{item}]: {exc.reason}; the list's other calls are still read", line
         )

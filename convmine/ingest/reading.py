@@ -9,13 +9,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from convmine.errors import InputError
-from convmine.ingest.registry import CallRecord, announce, reader_for, supported_extensions
+from convmine.errors import InputError, MissingExtraError
+from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
 from convmine.ingest.text_reader import is_sidecar
 from convmine.schema import Call, Failure
 
 Paths = Iterable[str | Path] | str | Path
 
+#: A file whose first this many rows all fail, none holding a call, is set aside as not holding calls.
+NOT_CALLS_AFTER = 20
 _LOCK_FILE_PREFIXES = ("~$", ".~lock.")  # left beside a file open in Microsoft Office / LibreOffice
 # Where each format names a call's customer, for the message when it does not; other formats (audio, …)
 # have only --customer-id.
@@ -84,14 +86,15 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return sorted(transcripts), sorted(skipped)
 
 
-def scan_paths(paths: Paths) -> Scan:
+def scan_paths(paths: Paths, *, skip: Iterable[str | Path] = ()) -> Scan:
     """The transcript files ``paths`` name: files as given, folders searched recursively in sorted order.
 
     A missing path, an unsupported file or a folder without transcripts becomes a :class:`Failure`;
-    a file named twice (directly or through a folder) is read once.
+    a file named twice (directly or through a folder) is read once; files in ``skip`` (a batch's
+    manifest kept among its recordings) are not inputs.
     """
     scan = Scan()
-    seen: set[Path] = set()
+    seen: set[Path] = {Path(path).resolve() for path in skip}
 
     def add(path: Path) -> None:
         if path.resolve() not in seen:
@@ -122,7 +125,10 @@ def _no_customer_id(call_id: str, path: Path) -> str:
 
 
 class _BatchChecks:
-    """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID."""
+    """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID.
+
+    ``customer_id`` is the fallback for calls that do not name their customer; a call that names one keeps it.
+    """
 
     def __init__(self, customer_id: str | None) -> None:
         self.customer_id = customer_id
@@ -138,13 +144,6 @@ class _BatchChecks:
             if self.customer_id is None:
                 return Failure(str(path), _no_customer_id(call.call_id, path), line)
             call = dataclasses.replace(call, customer_id=self.customer_id)
-        elif self.customer_id is not None and call.customer_id != self.customer_id:
-            return Failure(
-                str(path),
-                f"call {call.call_id!r} names customer {call.customer_id!r} but --customer-id says "
-                f"{self.customer_id!r}; leave out --customer-id for files that name their customer",
-                line,
-            )
         first = self.first_read.get(call.call_id)
         if first is not None:
             return Failure(
@@ -160,36 +159,64 @@ class _BatchChecks:
 def _read_file(path: Path, checks: _BatchChecks) -> Iterator[Call | Failure]:
     reader = reader_for(path)
     assert reader is not None, "scan_paths only finds files with a reader"
-    count = 0
+    leading: list[Failure] = []  # the file's failed rows before its first call, held back
+    read_a_call = False
     try:
         for item in reader(path):
-            count += 1
-            yield item if isinstance(item, Failure) else checks(item, path)
+            if read_a_call:
+                yield item if isinstance(item, Failure) else checks(item, path)
+            elif isinstance(item, Failure):
+                leading.append(item)
+                if len(leading) == NOT_CALLS_AFTER:
+                    yield _not_calls(path, leading[0])
+                    return
+            else:
+                read_a_call = True
+                yield from leading
+                leading.clear()
+                yield checks(item, path)
     except InputError as exc:
+        yield from leading
         yield Failure(exc.source or str(path), exc.reason, exc.line)
         return
+    except MissingExtraError as exc:  # e.g. a recording without the asr extra: the message names the extra
+        yield from leading
+        yield Failure(str(path), str(exc))
+        return
     except Exception as exc:  # a reader's bug must not sink the night's batch: set the file aside
+        yield from leading
         yield Failure(
             str(path), f"unexpected error while reading ({type(exc).__name__}: {exc}); please report it"
         )
         return
-    if count == 0:
+    yield from leading
+    if not read_a_call and not leading:
         yield Failure(str(path), "the file holds no calls")
 
 
-def read_calls(paths: Paths, *, customer_id: str | None = None) -> Iterator[Call | Failure]:
-    """Every call in ``paths`` (files or folders), in order, and a :class:`Failure` for each input that
-    cannot be read; the batch goes on past them.
+def _not_calls(path: Path, first: Failure) -> Failure:
+    """The one failure for a file whose first rows all failed: it is something else than calls."""
+    where = f"line {first.line}: " if first.line is not None else ""
+    return Failure(
+        str(path),
+        f"not a transcript file? its first {NOT_CALLS_AFTER} rows all failed and none held a call, so the "
+        f"rest was not read ({where}{first.reason})",
+    )
 
-    ``customer_id`` names the customer for calls whose file does not; a call whose file names a
-    different customer fails rather than being filed under the wrong profile.
+
+def read_calls(
+    paths: Paths, *, customer_id: str | None = None, skip: Iterable[str | Path] = ()
+) -> Iterator[Call | Failure]:
+    """Every call in ``paths`` (files or folders, less the files in ``skip``), in order, and a
+    :class:`Failure` for each input that cannot be read; the batch goes on past them.
+
+    ``customer_id`` names the customer for calls whose file does not; a call whose file names its
+    customer keeps that one, so a folder mixing both kinds is read in one go.
     """
     if customer_id is not None and not customer_id.strip():
         raise InputError("customer_id is blank; pass a customer ID or leave it out")
     checks = _BatchChecks(customer_id.strip() if customer_id else None)
-    found = scan_paths(paths).found
-    announce(item for item in found if isinstance(item, Path))
-    for item in found:
+    for item in scan_paths(paths, skip=skip).found:
         if isinstance(item, Failure):
             yield item
         else:

@@ -5,10 +5,6 @@ A reader takes one file and yields a :class:`CallRecord` for every call it read 
 It raises :class:`~convmine.errors.InputError` when the whole file is unreadable. Readers only read:
 filling in a customer ID, checking for empty calls and duplicate call IDs is done once, by
 :func:`convmine.ingest.read_calls`.
-
-A reader may have an ``expect`` attribute, a function that ``read_calls`` calls once per batch with
-every file it will hand that reader, in order, before the first: the audio reader uses it to let the
-speech of consecutive recordings share recognition batches.
 """
 
 from __future__ import annotations
@@ -59,17 +55,6 @@ def register_reader(*extensions: str, replace: bool = False) -> Callable[[Reader
 def reader_for(path: Path) -> Reader | None:
     """The reader registered for ``path``'s extension, or ``None``."""
     return _READERS.get(path.suffix.lower())
-
-
-def announce(paths: Iterable[Path]) -> None:
-    """Tell each reader with an ``expect`` hook which of ``paths`` it will read, in order."""
-    by_reader: dict[Reader, list[Path]] = {}
-    for path in paths:
-        reader = reader_for(path)
-        if reader is not None and hasattr(reader, "expect"):
-            by_reader.setdefault(reader, []).append(path)
-    for reader, expected in by_reader.items():
-        reader.expect(expected)  # type: ignore[attr-defined]
 
 
 def supported_extensions() -> tuple[str, ...]:

@@ -17,9 +17,13 @@ Blank lines are skipped, and a plain line continues the turn above it (a line wr
 colon followed by ``//``, as in a URL, is text). Before the first turn, a line that starts with a label
 that is no role (``注意：本录音仅供质检使用``, ``【通话记录】``) is a note and skipped. After it, a line that
 starts like a turn but names no known role is an error naming its line, never a guess: an unknown label
-with a colon (``张经理：``, ``王先生(客户)：``), a label in ``【】`` or ``[]`` (``[主持人]``), or a time
-without a role (``00:01 就这样``). A bare ``H:MM`` without a leading zero (``3:30 以后有空``) is a time said
-in the text unless a role follows it. A file with notes but no turn is an error too.
+with a colon (``张经理：``, ``王先生(客户)：``, a name with a phone number ``王五13812345678：``), a label
+in ``【】`` or ``[]`` (``[主持人]``), or a time without a role (``00:01 就这样``). A bare ``H:MM`` without a
+leading zero (``3:30 以后有空``) is a time said in the text unless a role follows it. A file with notes but
+no turn is an error too.
+
+Lines may end as on Windows, Unix or the classic Mac (``\\r``). A Big5 (Traditional Chinese) file, which
+reads as GB18030 nonsense in which no line starts with a role, is read as Big5.
 
 The call's metadata (``call_id``, ``customer_id``, ``agent_id``, ``started_at``) comes from
 ``# key: value`` comment lines in the file and from a sidecar ``NAME.meta.json`` / ``NAME.meta.yaml``
@@ -43,6 +47,7 @@ from convmine.ingest.registry import CallRecord, register_reader
 from convmine.ingest.values import (
     SPEAKER_ALIASES,
     add_utterance,
+    decode_big5,
     decode_text,
     parse_id,
     parse_seconds,
@@ -74,7 +79,9 @@ _ROLE_IN_BRACKETS = re.compile(
 _ROLE_WITH_COLON = re.compile(rf"(?P<head>(?:{_CLOCK}|{_NOTE}|[^{_BRACKETS}:：]){{1,40}}?)\s*[:：](?!//)\s*")
 _LABEL_AND_TIME = re.compile(rf"(?P<label>.*?)\s*(?P<time>{_BARE_TIME.pattern})?")
 _NUMBERED_ROLE = re.compile(r"(?P<role>.*?\D)\s*\d+号?")  # 坐席1027, 坐席 1027, 坐席1号: a staff number
-_LABEL_LIKE = re.compile(r"(?=.*[^\W\d_])[\w ]{1,10}")  # a word of up to 10 characters, not only digits
+# A word of up to 10 characters, not only digits; a number after it (a phone or staff number) does not count.
+_LABEL_LIKE = re.compile(r"(?=.*[^\W\d_])[\w ]{1,10}\d*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Windows, classic Mac and Unix line ends
 _HEADER = re.compile(r"^#\s*([\w-]+)\s*[:：]\s*(.*?)\s*$")
 
 
@@ -354,7 +361,7 @@ class _Dialogue:
 
 def _read_turns(text: str, metadata: _Metadata, path: Path) -> list[Utterance]:
     dialogue = _Dialogue(path, metadata)
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
         try:
@@ -364,11 +371,32 @@ def _read_turns(text: str, metadata: _Metadata, path: Path) -> list[Utterance]:
     return dialogue.utterances()
 
 
+def _decode(path: Path) -> str:
+    """The file's text (:func:`decode_text`), or its Big5 reading when only that has a line with a known role."""
+    text = decode_text(path)
+    if _has_a_turn(text):
+        return text
+    big5 = decode_big5(path)
+    return big5 if big5 is not None and _has_a_turn(big5) else text
+
+
+def _has_a_turn(text: str) -> bool:
+    """Whether a line of ``text`` starts with a known role."""
+    for line in _LINE_BREAK.split(text):
+        try:
+            role = _turn_start(line.strip())
+        except InputError:
+            continue
+        if role is not None and role.speaker is not None:
+            return True
+    return False
+
+
 @register_reader(".txt")
 def read_text(path: Path) -> Iterator[CallRecord | Failure]:
     """The call in a plain-text dialogue, with its metadata from ``#`` header lines and a sidecar."""
     metadata = _Metadata()
-    utterances = _read_turns(decode_text(path), metadata, path)
+    utterances = _read_turns(_decode(path), metadata, path)
     _read_sidecar(path, metadata)
     call = Call(
         call_id=metadata.text("call_id") or path.stem,

@@ -33,6 +33,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2099  # the years a call's started_at may fal
 _DIGIT_RUN = re.compile(r"\d{9,}")
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:[.,]\d+)?)$")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def _mostly_utf8(raw: bytes) -> bool:
@@ -61,7 +62,7 @@ def decode_text(path: Path) -> str:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as utf8_error:
-            bad, line = raw[utf8_error.start], raw.count(b"\n", 0, utf8_error.start) + 1
+            bad, line = raw[utf8_error.start], _line_of(raw, utf8_error.start)
             if _mostly_utf8(raw):
                 raise InputError(
                     f"the file is UTF-8 but byte 0x{bad:02x} on line {line} is not valid UTF-8 "
@@ -79,6 +80,31 @@ def decode_text(path: Path) -> str:
     if "\x00" in text:
         raise InputError("the file holds NUL bytes, so it is not a text transcript (is it binary?)")
     return text
+
+
+def decode_big5(path: Path) -> str | None:
+    """The file's text as Big5 (Traditional Chinese, code page 950), or ``None`` when it is not valid Big5
+    or is UTF-16 or UTF-8 text. :func:`decode_text` reads a Big5 file as GB18030 nonsense without an error,
+    so a reader that finds nothing it knows in that text may try this reading instead."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp950")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    """The line (from 1) that holds byte ``offset``, whichever line ends (\\r\\n, \\r, \\n) the file uses."""
+    return len(_LINE_BREAK.findall(raw, 0, offset)) + 1
 
 
 def parse_speaker(value: object) -> Speaker:

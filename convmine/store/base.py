@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import attrgetter
 from types import TracebackType
 from typing import Self
 
@@ -149,16 +151,28 @@ class ProfileStore(ABC):
     def add_reviews(self, reviews: Iterable[Review]) -> int:
         """Record reviewers' verdicts in one transaction (all or none); returns how many were recorded.
 
-        Earlier verdicts stay as history. A verdict equal to the current one of its (call, turn, label)
-        by the same reviewer is not recorded again, so importing a file twice changes nothing. A
-        verdict on an unknown call, on a turn that is not the customer's, with a label the taxonomy
-        does not know, or confirming/rejecting a tag that is not there raises and records nothing.
+        Each verdict is bound to the stored text of its turn (see :mod:`convmine.review`). Earlier
+        verdicts stay as history. A verdict equal to the current one of its (call, turn, label) by the
+        same reviewer on the same text is not recorded again, so importing a file twice changes nothing.
+        A verdict on an unknown call, on a turn that is not the customer's, on a turn whose stored text
+        differs from the verdict's ``text``, with a label the taxonomy does not know, or
+        confirming/rejecting a tag that is not there raises and records nothing.
         """
 
     @abstractmethod
     def reviews(self, *, call_id: str | None = None, history: bool = False) -> list[Review]:
         """The verdict holding for each reviewed (call, turn, label), or every verdict with ``history``;
         ordered by call, turn, label and time."""
+
+    def stale_reviews(self, *, call_id: str | None = None) -> list[Review]:
+        """The holding verdicts that apply nowhere because their call was tagged again with a changed
+        transcript: the turn at their index now reads differently, is not the customer's, or is gone."""
+        stale: list[Review] = []
+        for review_call, reviews in groupby(self.reviews(call_id=call_id), key=attrgetter("call_id")):
+            stored = self.get_call(review_call)
+            turns = {u.index: u for u in stored.call.utterances} if stored is not None else {}
+            stale.extend(r for r in reviews if not r.applies_to(turns.get(r.utterance_index)))
+        return stale
 
     @abstractmethod
     def tagged_with(self) -> list[StoredTaxonomy]:
@@ -213,21 +227,23 @@ class ProfileStore(ABC):
     ) -> Profile:
         """The customer's merged profile as it stood at ``now`` (default: now); see :mod:`convmine.profile`.
 
-        Observations made after ``now`` are left out, so a past ``now`` shows the profile of that day.
+        Given a ``now``, observations made after it are left out, so a past ``now`` shows the profile of
+        that day. Without one, every observation counts, also those dated after now (a recorder's clock
+        running fast, a local time written as UTC): :attr:`Profile.future` says how many there are.
         """
-        now = datetime.now(UTC) if now is None else as_utc(now)
+        as_of = datetime.now(UTC) if now is None else as_utc(now)
+        observations = list(self.observations(customer_id=customer_id))
+        if now is not None:
+            observations = [o for o in observations if o.observed_at <= as_of]
         try:
-            return merge_profile(
-                customer_id,
-                (o for o in self.observations(customer_id=customer_id) if o.observed_at <= now),
-                self.taxonomy,
-                now,
-                include_stale=include_stale,
-                history=history,
+            result = merge_profile(
+                customer_id, observations, self.taxonomy, as_of, include_stale=include_stale, history=history
             )
         except TaxonomyError:
             self.check_taxonomy()  # says which taxonomy the store was tagged with
             raise
+        result.future = sum(o.observed_at > as_of for o in observations)
+        return result
 
     def __enter__(self) -> Self:
         return self

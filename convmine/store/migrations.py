@@ -107,10 +107,17 @@ CREATE TABLE taxonomies (
 ) WITHOUT ROWID;
 """
 
+# The text of the turn each verdict was given on, so that a verdict applies only while the turn at its
+# index still reads the same (a re-transcribed call shifts turns). NULL for verdicts recorded before.
+_V4 = """
+ALTER TABLE reviews ADD COLUMN turn_text TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, utterances and tags", _V1),
     Migration(2, "reviewers' verdicts on tags", _V2),
     Migration(3, "copies of the taxonomies calls were tagged with", _V3),
+    Migration(4, "the turn text each verdict was given on", _V4),
 )
 
 

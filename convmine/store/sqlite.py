@@ -35,19 +35,24 @@ _INSERT_UTTERANCE = (
     "INSERT INTO utterances (call_id, idx, speaker, text, start_sec, end_sec) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_REVIEW = (
-    "INSERT INTO reviews (call_id, utterance_index, label, value, verdict, reviewer, reviewed_at, note) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO reviews (call_id, utterance_index, label, value, verdict, reviewer, reviewed_at, note, "
+    "turn_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_REVIEW_COLUMNS = (
-    "r.call_id, r.utterance_index, r.label, r.verdict, r.reviewer, r.reviewed_at, r.value, r.note"
-)
+_REVIEW_COLUMNS = "r.call_id, r.utterance_index, r.label, r.verdict, r.reviewer, r.reviewed_at, r.value, r.note, r.turn_text"
 _LATEST_REVIEW_OF = (
     "(SELECT latest.id FROM reviews AS latest WHERE latest.call_id = {0}.call_id "
     "AND latest.utterance_index = {0}.utterance_index AND latest.label = {0}.label "
     "ORDER BY latest.reviewed_at DESC, latest.id DESC LIMIT 1)"
 )
-# Tags as reviewed (see convmine.review): the tagger's tags under their latest verdict, rejected ones
-# left out; then tags reviewers added that the tagger missed, after the call's tags (ord), the whole
+# Whether a verdict applies (Review.applies_to): its turn is still a customer turn with the text it was
+# given on (a verdict recorded before verdicts were bound has no text and applies by index alone).
+_APPLIES = (
+    "EXISTS (SELECT 1 FROM utterances AS turn WHERE turn.call_id = {0}.call_id "
+    "AND turn.idx = {0}.utterance_index AND turn.speaker = 'customer' "
+    "AND ({0}.turn_text IS NULL OR {0}.turn_text = turn.text))"
+)
+# Tags as reviewed (see convmine.review): the tagger's tags under their latest verdict where it applies,
+# rejected ones left out; then tags reviewers added that the tagger missed, after the call's tags (ord), the whole
 # turn as evidence. Both parts take the same call filter and a label filter on their label column.
 _TAGGER_TAGS = (
     f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, t.idx AS ord, t.label, "
@@ -57,7 +62,7 @@ _TAGGER_TAGS = (
     "t.utterance_index, t.span_start, t.span_end, t.quote, t.start_sec, t.end_sec, t.taxonomy_version, "
     "t.model_version "
     "FROM calls AS c JOIN tags AS t ON t.call_id = c.call_id "
-    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} "
+    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} AND {_APPLIES.format('r')} "
     "WHERE (r.id IS NULL OR r.verdict <> 'reject')"
 )
 _ADDED_TAGS = (
@@ -66,7 +71,8 @@ _ADDED_TAGS = (
     "c.taxonomy_version, '' "
     "FROM calls AS c JOIN reviews AS r ON r.call_id = c.call_id "
     "JOIN utterances AS u ON u.call_id = r.call_id AND u.idx = r.utterance_index "
-    f"WHERE r.verdict = 'add' AND r.id = {_LATEST_REVIEW_OF.format('r')} AND NOT EXISTS ("
+    "WHERE r.verdict = 'add' AND u.speaker = 'customer' AND (r.turn_text IS NULL OR r.turn_text = u.text) "
+    f"AND r.id = {_LATEST_REVIEW_OF.format('r')} AND NOT EXISTS ("
     "SELECT 1 FROM tags AS t WHERE t.call_id = r.call_id AND t.utterance_index = r.utterance_index "
     "AND t.label = r.label)"
 )
@@ -269,19 +275,19 @@ class SQLiteStore(ProfileStore):
         try:
             with transaction(db):
                 for review in pending:
-                    self._check_review(review)
+                    text = self._check_review(review)
                     latest = db.execute(
-                        "SELECT verdict, value, reviewer FROM reviews WHERE call_id = ? AND utterance_index = ? "
-                        "AND label = ? ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+                        "SELECT verdict, value, reviewer, turn_text FROM reviews WHERE call_id = ? "
+                        "AND utterance_index = ? AND label = ? ORDER BY reviewed_at DESC, id DESC LIMIT 1",
                         (review.call_id, review.utterance_index, review.label),
                     ).fetchone()
-                    if latest == (review.verdict, review.value, review.reviewer):
+                    if latest == (review.verdict, review.value, review.reviewer, text):
                         continue
                     db.execute(
                         _INSERT_REVIEW,
                         (
                             review.call_id, review.utterance_index, review.label, review.value, review.verdict,
-                            review.reviewer, _to_text(review.reviewed_at), review.note,
+                            review.reviewer, _to_text(review.reviewed_at), review.note, text,
                         ),
                     )  # fmt: skip
                     recorded += 1
@@ -291,11 +297,12 @@ class SQLiteStore(ProfileStore):
             ) from exc
         return recorded
 
-    def _check_review(self, review: Review) -> None:
-        """Raise :class:`StoreError` unless the review is of a stored customer turn (and tag)."""
+    def _check_review(self, review: Review) -> str:
+        """The text of the stored customer turn (and tag) the review is of; raise :class:`StoreError` unless
+        there is one that reads as the review says."""
         db, call_id, index = self._db, review.call_id, review.utterance_index
         row = db.execute(
-            "SELECT speaker FROM utterances WHERE call_id = ? AND idx = ?", (call_id, index)
+            "SELECT speaker, text FROM utterances WHERE call_id = ? AND idx = ?", (call_id, index)
         ).fetchone()
         if row is None:
             if db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
@@ -305,6 +312,13 @@ class SQLiteStore(ProfileStore):
             raise StoreError(
                 f"turn {index} of call {call_id!r} is the {row[0]}'s; labels describe the customer, so "
                 "review customer turns only (none of the reviews were recorded)"
+            )
+        text: str = row[1]
+        if review.text is not None and review.text.strip() != text.strip():
+            raise StoreError(
+                f"turn {index} of call {call_id!r} reads differently now than when it was exported for "
+                "review (the call was tagged again since); export the review file again, or clear this "
+                "row's verdict (none of the reviews were recorded)"
             )
         if review.label and review.verdict != "add":
             key = (call_id, index, review.label)
@@ -318,6 +332,7 @@ class SQLiteStore(ProfileStore):
                     f"turn {index} of call {call_id!r} has no tag {review.label!r} to {review.verdict}; "
                     "mark a label the tagger missed 'add' (none of the reviews were recorded)"
                 )
+        return text
 
     def reviews(self, *, call_id: str | None = None, history: bool = False) -> list[Review]:
         where = [] if history else [f"r.id = {_LATEST_REVIEW_OF.format('r')}"]
@@ -330,8 +345,8 @@ class SQLiteStore(ProfileStore):
             "ORDER BY r.call_id, r.utterance_index, r.label, r.reviewed_at, r.id"
         )
         return [
-            Review(call, index, label, verdict, reviewer, datetime.fromisoformat(at), value, note)
-            for call, index, label, verdict, reviewer, at, value, note in self._query(sql, params)
+            Review(call, index, label, verdict, reviewer, datetime.fromisoformat(at), value, note, text)
+            for call, index, label, verdict, reviewer, at, value, note, text in self._query(sql, params)
         ]
 
     def tagged_with(self) -> list[StoredTaxonomy]:

@@ -7,7 +7,9 @@ return positions in that text, so evidence spans stay valid on the original turn
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Literal
 
 Polarity = Literal["yes", "no"]
@@ -39,9 +41,12 @@ _QUESTION = _any(
     r"什么|啥|哪|怎么|怎样|咋|如何|多少|多久|多长|多大|多高|为什么|为啥|是否|能否|可否|有无",
     r"(?<![过再好十这那前几])几(?:个点|年|天|个月|点|号|级|块钱)",  # 几个点 (not 过几天, 十几年)
     r"请问|问一下|问下|想问|咨询一下|想知道|打听一下|了解一下|(?:推荐|介绍|讲|说)一下|讲讲|说说",  # enquiries
-    r"(?<=[^\W我你他她们就那但可也要都是得])还是(?!喜欢|比较|想|要|算了|存|觉得|得|挺|很|那|先|不|没)"
-    rf"[^{_STOP}]*(?:的|呢|啊|好|呀)$",  # A还是B: 买股票还是买债券的
 )
+# A还是B ("买股票还是买债券的"): a choice that runs on, with no stop, to a particle that ends the clause.
+_CHOICE = re.compile(
+    r"(?<=[^\W我你他她们就那但可也要都是得])还是(?!喜欢|比较|想|要|算了|存|觉得|得|挺|很|那|先|不|没)"
+)
+_CHOICE_END = "的呢啊好呀"
 # Characters that negate what follows them, and compounds in which they do not negate.
 _NEGATOR = re.compile(r"懒得|哪有|[不没别未甭]")
 _NOT_NEGATING = _any(
@@ -54,6 +59,7 @@ NEGATION_REACH = 4
 _NEGATED_PLACE = re.compile(
     r"(?:没有?|不|从不|从没有?|并没有?|从来没有?|从来不)(?:在(?![乎意家])|从|去|到|通过)[^，,。！!？?]{1,8}$"
 )
+_NEGATED_PLACE_REACH = 4 + 2 + 8 + 1  # its longest match: "从来没有", "通过", 8 characters, a final newline
 # A negation right after the evidence, in the same clause: "基金我不买", "晚上不方便", "支付宝没用过".
 _POST_NEGATION = re.compile(
     ".{0,4}?(?:"
@@ -110,25 +116,28 @@ def clauses(text: str) -> list[Clause]:
 
 
 def clause_at(found: list[Clause], position: int) -> Clause:
-    """The clause that holds ``position`` (or the last one that starts before it)."""
-    best = found[0]
-    for clause in found:
-        if clause.start <= position:
-            best = clause
-        else:
-            break
-    return best
+    """The clause that holds ``position`` (or the last one that starts before it; else the first)."""
+    return found[max(bisect_right(found, position, key=attrgetter("start")) - 1, 0)]
 
 
 def is_question(text: str) -> bool:
     """Whether a clause asks something ("这个保本吗", "有没有保本的", "手续费多少", "想问一下利率")."""
     masked = _NOT_QUESTION.sub(lambda m: "_" * len(m.group()), text.strip())
-    return _QUESTION.search(masked) is not None
+    return _QUESTION.search(masked) is not None or _offers_a_choice(masked)
+
+
+def _offers_a_choice(text: str) -> bool:
+    """Whether ``text`` ends with a particle and "还是" offers a choice after its last stop (linear time)."""
+    if not text or text[-1] not in _CHOICE_END:
+        return False
+    last_stop = max(text.rfind(stop, 0, len(text) - 1) for stop in _STOP)
+    choice = _CHOICE.search(text, last_stop + 1)
+    return choice is not None and choice.end() < len(text)
 
 
 def negated_before(text: str, clause_start: int, position: int) -> bool:
     """Whether a negator stands just before ``position`` in its clause ("不需要" in "不是不需要")."""
-    if _NEGATED_PLACE.search(text, clause_start, position):
+    if _NEGATED_PLACE.search(text, max(clause_start, position - _NEGATED_PLACE_REACH), position):
         return True
     window_start = max(clause_start, position - NEGATION_REACH - 4)
     window = _NOT_NEGATING.sub(lambda m: "_" * len(m.group()), text[window_start:position])

@@ -47,7 +47,8 @@ def _rules(taxonomy: Taxonomy) -> Tagger:
 
 @register("default")
 def _default(taxonomy: Taxonomy) -> Tagger:
-    """The shipped model with the rules; the rules alone without the ``onnx`` extra or for another taxonomy."""
+    """The shipped model with the rules; the rules alone, with a ``ShippedModelUnusedWarning`` saying why,
+    without the ``onnx`` extra or for a taxonomy with other labels (a bank extension adding some)."""
     from convmine.tagging.model import default_tagger
 
     return default_tagger(taxonomy)

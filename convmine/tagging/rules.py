@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from itertools import pairwise
+from itertools import groupby, pairwise
+from operator import attrgetter
 
 from convmine.errors import TaxonomyError
 from convmine.schema import Prediction, TagSource, Turn
@@ -158,13 +160,19 @@ class RuleTagger:
         if _FILLER_TURN.match(text) and not turn.context:
             return []
         found = cues.clauses(text)
+        excluded = _Exclusions(text)
         candidates = self._keyword_hits(text, found) + self._pattern_hits(text, found)
-        hits = _unshadowed([hit for hit in candidates if self._accepted(hit, text, found)])
+        hits = _unshadowed([hit for hit in candidates if self._accepted(hit, text, found, excluded)])
         previous = _previous_turn(turn.context)
         if previous:
             answer = cues.answer_clause(text, found)
-            hits = [hit for hit in hits if not _vetoed(hit, previous, answer)]
-            hits += self._context_hits(text, found, previous)
+            vetoed = _vetoed_by(previous, self._with_context)
+            hits = [
+                hit
+                for hit in hits
+                if not (hit.rule.order in vetoed and answer.start <= hit.start < answer.end)
+            ]
+            hits += self._context_hits(text, found, previous, excluded)
         hits = _mentions_in_context(hits, candidates, text, found)
         hits = self._with_values(hits, text, found)
         return self._resolve(hits)
@@ -212,7 +220,9 @@ class RuleTagger:
             if (span := _evidence(m))[1] > span[0]
         ]
 
-    def _context_hits(self, text: str, found: list[cues.Clause], previous: str) -> list[_Hit]:
+    def _context_hits(
+        self, text: str, found: list[cues.Clause], previous: str, excluded: _Exclusions
+    ) -> list[_Hit]:
         polarity = cues.answer_polarity(text)
         hits: list[_Hit] = []
         for rule in self._with_context:
@@ -220,9 +230,9 @@ class RuleTagger:
                 if ctx.answer == "veto" or not ctx.agent.search(previous):
                     continue
                 if rule.percent:
-                    rates = find_rates(text, expect_rate=True)
-                    if rates:
-                        rate = _range_around(text, rates[0], rates)
+                    rates = _Rates(text, expect_rate=True)
+                    if rates.found:
+                        rate = rates.range_around(rates.found[0])
                         hits.append(
                             _Hit(rule, rate.start, rate.end, CONTEXT_CONFIDENCE["answer"], value=rate.value)
                         )
@@ -232,19 +242,22 @@ class RuleTagger:
                         for m in ctx.answer.finditer(text)
                         if m.end() > m.start()
                         and self._accepted(
-                            hit := _Hit(rule, m.start(), m.end(), CONTEXT_CONFIDENCE["answer"]), text, found
+                            hit := _Hit(rule, m.start(), m.end(), CONTEXT_CONFIDENCE["answer"]),
+                            text,
+                            found,
+                            excluded,
                         )
                     )
-                elif ctx.answer == polarity and not _excluded(rule, text, cues.clause_at(found, 0)):
+                elif ctx.answer == polarity and not excluded(rule, cues.clause_at(found, 0)):
                     start, end = cues.answer_span(text)
                     hits.append(_Hit(rule, start, end, CONTEXT_CONFIDENCE[polarity]))
         return hits
 
     # --- checking and resolving -----------------------------------------------------------------
 
-    def _accepted(self, hit: _Hit, text: str, found: list[cues.Clause]) -> bool:
+    def _accepted(self, hit: _Hit, text: str, found: list[cues.Clause], excluded: _Exclusions) -> bool:
         clause = cues.clause_at(found, hit.start)
-        if _excluded(hit.rule, text, clause):
+        if excluded(hit.rule, clause):
             return False
         if hit.rule.mode is Mode.QUESTION:
             return clause.question
@@ -256,14 +269,14 @@ class RuleTagger:
         """Give percent labels the rate they name; drop those that name none."""
         if not any(hit.rule.percent and hit.value is None for hit in hits):
             return hits
-        rates = find_rates(text)
+        rates = _Rates(text)
         kept = []
         for hit in hits:
             if hit.rule.percent and hit.value is None:
-                rate = _nearest_rate(rates, hit, cues.clause_at(found, hit.start))
+                rate = rates.nearest(hit, cues.clause_at(found, hit.start))
                 if rate is None:
                     continue
-                rate = _range_around(text, rate, rates)
+                rate = rates.range_around(rate)
                 hit.start, hit.end = min(hit.start, rate.start), max(hit.end, rate.end)
                 hit.value = rate.value
                 hit.confidence = min(1.0, hit.confidence + VALUE_BONUS)
@@ -343,19 +356,33 @@ def _evidence(match: re.Match[str]) -> tuple[int, int]:
     return match.span()
 
 
-def _excluded(rule: _LabelRule, text: str, clause: cues.Clause) -> bool:
-    return rule.exclude is not None and rule.exclude.search(text, clause.start, clause.end) is not None
+class _Exclusions:
+    """Whether a label's ``exclude`` vetoes it in a clause of a turn, searched once per label and clause."""
+
+    def __init__(self, text: str):
+        self._text = text
+        self._found: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, rule: _LabelRule, clause: cues.Clause) -> bool:
+        if rule.exclude is None:
+            return False
+        key = (rule.order, clause.start)
+        if key not in self._found:
+            self._found[key] = rule.exclude.search(self._text, clause.start, clause.end) is not None
+        return self._found[key]
 
 
 def _negated(hit: _Hit, text: str, clause: cues.Clause) -> bool:
     return cues.negated_before(text, clause.start, hit.start) or cues.negated_after(text, hit.end, clause.end)
 
 
-def _vetoed(hit: _Hit, previous: str, answer: cues.Clause) -> bool:
-    """Whether the agent's turn keeps this label out of the clause that answers it (``<veto>``)."""
-    return answer.start <= hit.start < answer.end and any(
-        ctx.answer == "veto" and ctx.agent.search(previous) for ctx in hit.rule.contexts
-    )
+def _vetoed_by(previous: str, rules: list[_LabelRule]) -> set[int]:
+    """The labels (by order) that the agent's turn keeps out of the clause that answers it (``<veto>``)."""
+    return {
+        rule.order
+        for rule in rules
+        if any(ctx.answer == "veto" and ctx.agent.search(previous) for ctx in rule.contexts)
+    }
 
 
 def _mentions_in_context(
@@ -377,9 +404,13 @@ def _mentions_in_context(
         cues.clause_at(found, hit.start) for hit in hits if hit.rule.label.dimension == PRAISE_DIMENSION
     }
 
+    prefers: dict[cues.Clause, bool] = {}  # searched once per clause
+
     def stated(hit: _Hit) -> bool:
         clause = cues.clause_at(found, hit.start)
-        return clause in praised or cues.prefers(text, clause)
+        if clause not in prefers:
+            prefers[clause] = cues.prefers(text, clause)
+        return clause in praised or prefers[clause]
 
     return [
         hit
@@ -391,42 +422,94 @@ def _mentions_in_context(
 
 
 def _unshadowed(hits: list[_Hit]) -> list[_Hit]:
-    """Drop keyword hits that lie strictly inside a longer keyword hit of another label."""
-    return [
-        hit
-        for hit in hits
-        if not hit.keyword
-        or not any(
-            other.keyword
-            and other.rule is not hit.rule
-            and other.start <= hit.start
-            and hit.end <= other.end
-            and other.end - other.start > hit.end - hit.start
-            for other in hits
-        )
-    ]
+    """Drop keyword hits that lie strictly inside a longer keyword hit of another label.
+
+    One sweep over the keyword hits sorted by start: a hit is shadowed by a hit of another label
+    that starts before it and ends at or after it, or that starts with it and ends after it.
+    """
+    keyword_hits = sorted((hit for hit in hits if hit.keyword), key=attrgetter("start"))
+    shadowed: set[int] = set()
+    earlier = _FurthestEnd()  # over the hits that start before the current start
+    for _, group in groupby(keyword_hits, key=attrgetter("start")):
+        same_start = list(group)
+        here = _FurthestEnd()
+        for hit in same_start:
+            here.add(hit)
+        for hit in same_start:
+            if earlier.end_besides(hit.rule) >= hit.end or here.end_besides(hit.rule) > hit.end:
+                shadowed.add(id(hit))
+        for hit in same_start:
+            earlier.add(hit)
+    return [hit for hit in hits if id(hit) not in shadowed]
 
 
-def _range_around(text: str, rate: NumberMatch, rates: list[NumberMatch]) -> NumberMatch:
-    """The midpoint of a range that ``rate`` opens or closes ("二点八到三点二", "三到四个点" → 3.5)."""
+class _FurthestEnd:
+    """The furthest end among the hits added so far, for any label but a given one."""
+
+    def __init__(self) -> None:
+        self._best: tuple[int, _LabelRule | None] = (-1, None)  # the furthest end and its rule
+        self._second = -1  # the furthest end among the rules other than the best one's
+
+    def add(self, hit: _Hit) -> None:
+        end, rule = self._best
+        if hit.rule is rule:
+            self._best = (max(end, hit.end), rule)
+        elif hit.end > end:
+            self._best, self._second = (hit.end, hit.rule), end
+        else:
+            self._second = max(self._second, hit.end)
+
+    def end_besides(self, rule: _LabelRule) -> int:
+        end, best_rule = self._best
+        return self._second if rule is best_rule else end
+
+
+class _Rates:
+    """The rates a turn names (:func:`find_rates`), looked up by position."""
+
+    def __init__(self, text: str, *, expect_rate: bool = False):
+        self._text = text
+        self.found = find_rates(text, expect_rate=expect_rate)
+        self._starts = [rate.start for rate in self.found]  # increasing, as numbers do not overlap
+        self._longest = max((rate.end - rate.start for rate in self.found), default=0)
+
+    @cached_property
+    def _ranges(self) -> dict[int, NumberMatch]:
+        return _find_ranges(self._text, self.found)
+
+    def nearest(self, hit: _Hit, clause: cues.Clause) -> NumberMatch | None:
+        """The rate in ``clause`` nearest the hit and at most ``RATE_REACH`` characters from it."""
+
+        def distance(rate: NumberMatch) -> int:
+            return max(rate.start - hit.end, hit.start - rate.end, 0)
+
+        # Only rates that start in this window can be near enough.
+        first = bisect_left(self._starts, max(clause.start, hit.start - RATE_REACH - self._longest))
+        stop = bisect_left(self._starts, min(clause.end, hit.end + RATE_REACH + 1))
+        near = [rate for rate in self.found[first:stop] if distance(rate) <= RATE_REACH]
+        return min(near, key=distance, default=None)
+
+    def range_around(self, rate: NumberMatch) -> NumberMatch:
+        """The midpoint of a range that ``rate`` opens or closes ("二点八到三点二", "三到四个点" → 3.5)."""
+        return self._ranges.get(rate.start, rate)
+
+
+def _find_ranges(text: str, rates: list[NumberMatch]) -> dict[int, NumberMatch]:
+    """Each range of rates in ``text``, as its midpoint, by the start of the number opening or closing it."""
+    ends: dict[int, int] = {}
+    for rate in rates:
+        ends[rate.start] = max(rate.end, ends.get(rate.start, rate.end))
+    ranges: dict[int, NumberMatch] = {}
     for low, high in pairwise(find_numbers(text)):
-        if (
-            rate.start in (low.start, high.start)
-            and _RANGE_JOINER.fullmatch(text, low.end, high.start)
-            and 0 < low.value < high.value <= MAX_RATE
-        ):
-            end = max([high.end] + [r.end for r in rates if r.start == high.start])
+        if _RANGE_JOINER.fullmatch(text, low.end, high.start) and 0 < low.value < high.value <= MAX_RATE:
+            end = max(high.end, ends.get(high.start, high.end))
             value = round((low.value + high.value) / 2, 2)
-            return NumberMatch(low.start, end, value, text[low.start : end], approximate=True, percent=True)
-    return rate
-
-
-def _nearest_rate(rates: list[NumberMatch], hit: _Hit, clause: cues.Clause) -> NumberMatch | None:
-    def distance(rate: NumberMatch) -> int:
-        return max(rate.start - hit.end, hit.start - rate.end, 0)
-
-    near = [r for r in rates if clause.start <= r.start < clause.end and distance(r) <= RATE_REACH]
-    return min(near, key=distance, default=None)
+            midpoint = NumberMatch(
+                low.start, end, value, text[low.start : end], approximate=True, percent=True
+            )
+            ranges.setdefault(low.start, midpoint)  # a number between two ranges belongs to the first
+            ranges.setdefault(high.start, midpoint)
+    return ranges
 
 
 def _previous_turn(context: Sequence[str]) -> str:

@@ -8,12 +8,14 @@ compound whose other part is itself a word of two or more characters.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
 
 SHORT_KEYWORD = 2  # keywords up to this many characters must respect word boundaries
+_AFTER_ANY_END = float("inf")  # sorts (position, _AFTER_ANY_END) after every span starting at position
 
 
 class Segmenter:
@@ -24,7 +26,7 @@ class Segmenter:
         self._tokenizer = _tokenizer(tuple(sorted(self._keywords)))
 
     def words(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-        """The (start, end) span, in ``text``, of every word of ``text[start:end]``."""
+        """The (start, end) span, in ``text``, of every word of ``text[start:end]``, in order, end to end."""
         return [(start + a, start + b) for _, a, b in self._tokenizer.tokenize(text[start:end], HMM=False)]
 
     def is_word_in(self, text: str, spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -33,17 +35,20 @@ class Segmenter:
         A compound is a word whose rest, besides the keyword at its head or tail, has two or more
         characters ("理财|产品", "定期|存款"); "黄金|周" and "保险|柜" are not compounds.
         """
-        if any(a == start for a, _ in spans) and any(b == end for _, b in spans):
+        if not spans or start < spans[0][0]:
+            return False
+        # Words lie end to end, so only the word that holds ``start`` can start there or hold the keyword.
+        word_start, word_end = spans[bisect_right(spans, (start, _AFTER_ANY_END)) - 1]
+        if word_start == start and spans[bisect_right(spans, (end - 1, _AFTER_ANY_END)) - 1][1] == end:
             return True
-        for word_start, word_end in spans:
-            if word_start <= start and end <= word_end:
-                if text[word_start:word_end] in self._keywords:
-                    return True
-                if word_start == start:
-                    return word_end - end >= 2
-                if word_end == end:
-                    return start - word_start >= 2
-                return False
+        if end > word_end:
+            return False
+        if text[word_start:word_end] in self._keywords:
+            return True
+        if word_start == start:
+            return word_end - end >= 2
+        if word_end == end:
+            return start - word_start >= 2
         return False
 
 

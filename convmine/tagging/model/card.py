@@ -28,7 +28,7 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         "",
         "Tags customer turns of Chinese bank call-centre conversations with the labels of the taxonomy "
         f"`{config.taxonomy.get('name')}` {config.taxonomy.get('version')} (hash `{config.taxonomy.get('hash')}`). "
-        "Each turn is read together with the preceding turn (usually the agent's question).",
+        "Each turn is read together with the agent's preceding turn (usually a question).",
         "",
         "## Model",
         f"- base encoder: `{config.base}`, {training.get('layers', '?')} layers, "

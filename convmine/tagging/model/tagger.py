@@ -39,7 +39,7 @@ class ModelTagger:
         *,
         name: str = "model",
         version: str = "",
-        batch_size: int = 64,
+        batch_size: int = 1,
     ):
         self.scorer = scorer
         self.tokenizer = tokenizer
@@ -52,14 +52,17 @@ class ModelTagger:
         self.batch_size = batch_size
 
     def scores(self, turns: Sequence[Turn]) -> np.ndarray:
-        """Probabilities ``(turns, labels)``; turns are batched by length so padding stays short."""
+        """Probabilities ``(turns, labels)``. With ``batch_size`` 1 (the default) each turn is scored
+        alone, so its scores never depend on the turns around it; larger batches group turns of
+        similar length, so padding stays short."""
         order = sorted(
             range(len(turns)), key=lambda i: len(turns[i].text) + len("".join(turns[i].context[-1:]))
         )
+        chunks = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        batches = [encode(self.tokenizer, [turns[i] for i in chunk], self.settings) for chunk in chunks]
         result = np.zeros((len(turns), len(self.space.labels)), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            result[chunk] = self.scorer(encode(self.tokenizer, [turns[i] for i in chunk], self.settings))
+        for chunk, probabilities in zip(chunks, self.scorer(batches), strict=True):
+            result[chunk] = probabilities
         return result
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:

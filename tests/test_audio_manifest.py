@@ -1,0 +1,90 @@
+"""Batch manifests: encodings, where relative paths are looked for, and the manifest among the recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from convmine.audio import AudioSettings, load_manifest, transcribe_paths
+from convmine.errors import InputError
+from convmine.schema import Call, Failure, Utterance
+
+HEADER = "path,call_id,customer_id,agent_id,started_at,agent_channel\n"
+
+
+class FakeTranscriber:
+    """Transcribes every recording as one customer turn, with what the manifest says about it."""
+
+    def transcribe(self, path: Path, *, call_id: str | None = None, customer_id: str | None = None,
+                   **known: Any) -> Call:  # fmt: skip
+        return Call(
+            call_id=call_id or path.stem,
+            customer_id=customer_id,
+            utterances=[Utterance(index=0, speaker="customer", text="我只买保本的")],
+            source=str(path),
+        )
+
+
+@pytest.fixture
+def fake_asr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AudioSettings, "transcriber", lambda self: FakeTranscriber())
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-16"])
+def test_a_manifest_saved_by_excel_in_any_encoding_is_read(tmp_path: Path, encoding: str) -> None:
+    manifest = tmp_path / "calls.csv"
+    manifest.write_bytes(f"{HEADER}录音一.wav,MC-1,客户甲,AG-9,2026-11-21T20:00,1\n".encode(encoding))
+    row = load_manifest(manifest).get(tmp_path / "录音一.wav")
+    assert row is not None
+    assert (row.call_id, row.customer_id, row.agent_channel, row.line) == ("MC-1", "客户甲", 1, 2)
+
+
+def test_an_unreadable_manifest_says_so(tmp_path: Path) -> None:
+    manifest = tmp_path / "calls.csv"
+    manifest.write_bytes(HEADER.encode() + b"\xff\xfe\xff.wav\n")
+    with pytest.raises(
+        InputError, match=r"cannot read the manifest: the file is neither UTF-8 nor GB18030"
+    ) as error:
+        load_manifest(manifest)
+    assert (error.value.source, error.value.line) == (str(manifest), 2)
+
+
+def test_rows_know_their_line_even_after_blank_lines(tmp_path: Path) -> None:
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text(f"{HEADER}\na.wav,A\n\n\nb.wav,B\n", encoding="utf-8")
+    assert [row.line for row in load_manifest(manifest).rows.values()] == [3, 6]
+
+
+def test_a_missing_recording_names_the_manifest_its_line_and_the_folder(tmp_path: Path) -> None:
+    recordings = tmp_path / "录音 夜间"
+    recordings.mkdir()
+    (recordings / "call2.wav").write_bytes(b"RIFF")
+    manifest = tmp_path / "man.csv"  # outside the recordings' folder: call2.wav is looked for beside it
+    manifest.write_text(f"{HEADER}call2.wav,MC-1,CUST-M1,AG-9,2026-11-21T20:00,1\n", encoding="utf-8")
+    (failure,) = load_manifest(manifest).missing()
+    assert (failure.source, failure.line) == (str(manifest), 2)
+    assert failure.reason.startswith(f"no recording 'call2.wav' in {tmp_path.resolve()}: a relative path")
+    assert "read from the manifest's folder" in failure.reason
+
+
+def test_transcribe_reports_a_missing_recording_once_with_its_manifest_row(
+    tmp_path: Path, fake_asr: None
+) -> None:
+    manifest = tmp_path / "man.csv"
+    manifest.write_text(f"{HEADER}call2.wav,MC-1,CUST-M1,,,\n", encoding="utf-8")
+    (failure,) = transcribe_paths(manifest=manifest)
+    assert isinstance(failure, Failure)
+    assert (failure.source, failure.line) == (str(manifest), 2)
+    assert str(tmp_path.resolve()) in failure.reason
+
+
+def test_a_manifest_among_the_recordings_is_no_input(tmp_path: Path, fake_asr: None) -> None:
+    recordings = tmp_path / "录音 夜间"
+    recordings.mkdir()
+    (recordings / "call2.wav").write_bytes(b"RIFF")
+    manifest = recordings / "m.csv"
+    manifest.write_text(f"{HEADER}call2.wav,MC-1,CUST-M1,AG-9,2026-11-21T20:00,1\n", encoding="gbk")
+    results = list(transcribe_paths([recordings], manifest=manifest))
+    assert [(type(r).__name__, r.call_id, r.customer_id) for r in results] == [("Call", "MC-1", "CUST-M1")]
