@@ -28,6 +28,8 @@ def summary_table(summary: BatchSummary) -> Table:
     table.add_row("tags", str(summary.tags))
     for category in CATEGORIES:
         table.add_row(f"  {category}", str(summary.tags_by_category.get(category, 0)))
+    if summary.future_calls:
+        table.add_row("dated in the future", Text(str(summary.future_calls), style="yellow"))
     table.add_row("failed inputs", Text(str(len(summary.failures)), style="red" if summary.failures else ""))
     return table
 

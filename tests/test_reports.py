@@ -496,3 +496,17 @@ def test_every_report_command_has_help(cli):
     for name in REPORTS:
         result = runner.invoke(cli, ["report", name, "--help"])
         assert result.exit_code == 0 and "--db" in result.output and "--csv" in result.output
+
+
+def test_profiles_report_counts_a_call_dated_in_the_future(tmp_path):
+    """A recorder's clock a few minutes ahead must not hide the night's calls from the profiles report."""
+    import convmine
+    from convmine.schema import Call, Utterance
+
+    soon = datetime.now(UTC) + timedelta(minutes=10)
+    turns = [Utterance(0, "agent", "您最近有闲置资金吗？"), Utterance(1, "customer", "有，手头有二十来万闲着")]
+    call = Call("F-1", "CF1", turns, started_at=soon)
+    with open_store(tmp_path / "future.db") as future:
+        future.save(list(convmine.load("rules").pipe([call])))
+        report = build_profiles(future)
+    assert report.customers == 1 and report.as_of > soon

@@ -248,3 +248,11 @@ def test_expect_rate_accepts_a_plain_number() -> None:
     assert [r.value for r in find_rates("四吧", expect_rate=True)] == [4]
     assert find_rates("三个月吧", expect_rate=True) == []
     assert find_rates("五十吧", expect_rate=True) == []
+
+
+def test_numbers_in_a_long_turn_are_those_of_its_parts():
+    """One transcript line can be long (ASR output without breaks); each number is found once, in place."""
+    part = "我有三万五，一点点，四个点，"
+    found = find_numbers(part * 500)
+    alone = [(m.start, m.value) for m in find_numbers(part)]
+    assert [(m.start % len(part), m.value) for m in found] == alone * 500

@@ -175,9 +175,12 @@ def build_profiles(
     """Profile coverage and work lists for the customers with a call in ``scope``, as of ``as_of``."""
     scope = scope or Scope()
     generated = now or datetime.now(UTC)
-    as_of = as_of or scope.until or generated
+    records = [r for r in store.calls(**scope.store_filter()) if scope.includes(r)]
+    if as_of is None:  # now, or just after a call dated in the future (a recorder's clock ahead)
+        latest = [r.observed_at + timedelta(microseconds=1) for r in records]
+        as_of = scope.until or max([generated, *latest])
     taxonomy = store.taxonomy
-    in_scope = [r for r in store.calls(**scope.store_filter()) if scope.includes(r) and r.observed_at < as_of]
+    in_scope = [r for r in records if r.observed_at < as_of]
     customers = sorted({r.customer_id for r in in_scope if r.customer_id})
     wanted = set(customers)
     history = store.calls(customer_id=scope.customer_id, until=as_of)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
+from itertools import accumulate
 
 CHINESE_DIGITS: dict[str, int] = {
     "零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4,
@@ -87,7 +89,8 @@ def parse_number(s: str) -> float | None:
 def find_numbers(text: str) -> list[NumberMatch]:
     """Every number in ``text``, left to right, with its span; numerals inside words are skipped."""
     matches: list[NumberMatch] = []
-    non_numeric: list[tuple[int, int]] | None = None
+    # numeral words (they may overlap): their starts in order, and the furthest end reached so far
+    non_numeric: tuple[list[int], list[int]] | None = None
     position = 0
     while True:
         start = _START.search(text, position)
@@ -100,8 +103,11 @@ def find_numbers(text: str) -> list[NumberMatch]:
             continue
         if not match.percent and match.end - match.start <= 4:
             if non_numeric is None:
-                non_numeric = [(m.start(), m.start() + len(m.group(1))) for m in _NON_NUMERIC.finditer(text)]
-            if any(a <= match.start and match.end <= b for a, b in non_numeric):
+                spans = [(m.start(), m.start() + len(m.group(1))) for m in _NON_NUMERIC.finditer(text)]
+                non_numeric = ([a for a, _ in spans], list(accumulate((b for _, b in spans), max)))
+            # inside a word: some word starting at or before the number reaches past its end
+            word = bisect_right(non_numeric[0], match.start) - 1
+            if word >= 0 and match.end <= non_numeric[1][word]:
                 position = start.end()
                 continue
         matches.append(match)
