@@ -120,9 +120,9 @@ class Dialogue:
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line number, JSON object)`` for each non-blank line of a JSONL file."""
+    """Yield ``(line number, JSON object)`` for each non-blank line of a JSONL file (UTF-8, BOM or not)."""
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
     except UnicodeDecodeError:

@@ -158,7 +158,7 @@ def holds_dialogues(path: str | Path) -> bool:
 def _holds_dialogues(path: Path) -> bool:
     """Whether the file's first record is a whole dialogue (it has a ``call``)."""
     try:
-        with path.open(encoding="utf-8") as lines:
+        with path.open(encoding="utf-8-sig") as lines:
             first = next((line for line in lines if line.strip()), "")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read labelled data: {exc}", str(path)) from None

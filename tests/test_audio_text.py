@@ -117,6 +117,14 @@ def test_quarantine_copies_the_file_with_its_reason(tmp_path) -> None:
     assert (tmp_path / "q" / "call.wav.reason.txt").read_text(encoding="utf-8").startswith("zero-byte")
 
 
+def test_a_recording_named_after_a_phone_number_is_quarantined_under_a_masked_name(tmp_path) -> None:
+    bad = tmp_path / "13912345678-20261122.wav"
+    bad.write_bytes(b"")
+    copy = quarantine_file(bad, "zero-byte: the file is empty", tmp_path / "q")
+    assert copy.name == "139****5678-20261122.wav"
+    assert [p.name for p in (tmp_path / "q").iterdir() if "12345678" in p.name] == []
+
+
 def test_character_error_rate_ignores_punctuation_script_and_number_style() -> None:
     assert character_error_rate("期限六个月，年化百分之三点五。", "期限6个月年化3.5%") == 0.0
     assert character_error_rate("手续费怎么收", "手續費怎麼收") == 0.0

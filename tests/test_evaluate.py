@@ -109,3 +109,13 @@ def test_bad_rows_name_file_and_line(tmp_path, line, message):
 def test_empty_files_are_refused(tmp_path):
     with pytest.raises(InputError, match="no labelled rows"):
         evaluate_file(Pipeline(KeywordTagger()), _jsonl(tmp_path / "e.jsonl", []))
+
+
+def test_a_file_saved_with_a_bom_is_read(tmp_path):
+    """Windows editors save UTF-8 with a byte-order mark."""
+    data = tmp_path / "bom.jsonl"
+    data.write_text(
+        '{"text": "有的闲着", "labels": ["basic.funds.idle"], "context": ["您有闲钱吗"]}\n',
+        encoding="utf-8-sig",
+    )
+    assert evaluate_file(Pipeline(KeywordTagger()), data).items == 1

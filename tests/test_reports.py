@@ -504,7 +504,10 @@ def test_profiles_report_counts_a_call_dated_in_the_future(tmp_path):
     from convmine.schema import Call, Utterance
 
     soon = datetime.now(UTC) + timedelta(minutes=10)
-    turns = [Utterance(0, "agent", "您最近有闲置资金吗？"), Utterance(1, "customer", "有，手头有二十来万闲着")]
+    turns = [
+        Utterance(0, "agent", "您最近有闲置资金吗？"),
+        Utterance(1, "customer", "有，手头有二十来万闲着"),
+    ]
     call = Call("F-1", "CF1", turns, started_at=soon)
     with open_store(tmp_path / "future.db") as future:
         future.save(list(convmine.load("rules").pipe([call])))

@@ -27,6 +27,7 @@ from convmine.extras import require
 from convmine.ingest.reading import scan_paths
 from convmine.ingest.registry import CallRecord, register_reader
 from convmine.schema import Call, Failure
+from convmine.text.pii import mask
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus")
 
@@ -105,12 +106,14 @@ def audio_settings(
 
 
 def quarantine_file(path: Path, reason: str, folder: Path) -> Path:
-    """Copy a bad recording into ``folder`` with ``<name>.reason.txt`` beside it; returns the copy."""
+    """Copy a bad recording into ``folder`` with ``<name>.reason.txt`` beside it; returns the copy.
+    The copy's name has personal numbers masked (``13912345678.wav`` → ``139****5678.wav``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
+    stem = mask(path.stem)
+    target = folder / f"{stem}{path.suffix}"
     number = 1
     while target.exists():
-        target = folder / f"{path.stem}-{number}{path.suffix}"
+        target = folder / f"{stem}-{number}{path.suffix}"
         number += 1
     shutil.copy2(path, target)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
