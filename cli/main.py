@@ -241,8 +241,7 @@ def profile(
         err.print(
             f"Note: {result.future} observations are dated in the future (after "
             f"{result.generated_at:%Y-%m-%d %H:%M} UTC); they count, but check the recorder's clock and "
-            "--utc-offset.",
-            markup=False,
+            "--utc-offset."
         )
     if json_:
         _print_json(result.to_dict())

@@ -136,7 +136,7 @@ def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = N
     the training dialogues too, whose turns a trained model has seen.
     """
     path = Path(path)
-    if _holds_dialogues(path):
+    if holds_dialogues(path):
         dialogues = read_dialogues(path, pipeline.taxonomy)
         if split is not None:
             dialogues = [d for d in dialogues if d.split == split]
@@ -151,12 +151,8 @@ def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = N
 
 
 def holds_dialogues(path: str | Path) -> bool:
-    """Whether a labelled JSONL file holds whole dialogues (rather than turn rows)."""
-    return _holds_dialogues(Path(path))
-
-
-def _holds_dialogues(path: Path) -> bool:
-    """Whether the file's first record is a whole dialogue (it has a ``call``)."""
+    """Whether a labelled JSONL file holds whole dialogues (its first record has a ``call``), not turn rows."""
+    path = Path(path)
     try:
         with path.open(encoding="utf-8-sig") as lines:
             first = next((line for line in lines if line.strip()), "")

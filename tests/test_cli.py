@@ -287,14 +287,7 @@ def test_an_id_that_is_a_personal_number_fails_without_being_printed(tmp_path):
 
 
 def test_a_bank_taxonomy_tags_with_the_rules_and_says_so(tmp_path):
-    bank = tmp_path / "bank.yaml"
-    bank.write_text(
-        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
-        encoding="utf-8",
-    )
-    call = tmp_path / "c.txt"
-    call.write_text("# customer_id: P1\n坐席：您好\n客户：我就想买点养老金产品\n", encoding="utf-8")
+    bank, call = _bank_taxonomy_and_call(tmp_path)
     db = tmp_path / "b.db"
     result = run("tag", str(call), "--db", str(db), "--taxonomy", str(bank))
     assert result.exit_code == 0 and "Note: tagging with the rules alone" in result.output

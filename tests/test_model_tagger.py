@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,10 @@ ROWS = [
     {"text": "手机银行方便", "labels": ["preference.channel.mobile_banking"]},
 ]
 TEXTS = [r["text"] for r in ROWS] + [c for r in ROWS for c in r.get("context", [])]
+#: Settings that overfit a tiny model on the eight rows (no pruning: its tokenizer covers just them).
+OVERFIT = TrainSettings(
+    epochs=60, patience=60, batch_size=8, learning_rate=3e-3, head_learning_rate=1e-2, prune_vocabulary=False
+)
 
 
 def _turns() -> list[Turn]:
@@ -59,15 +64,7 @@ def trained(tmp_path_factory, taxonomy) -> Path:
     data.mkdir()
     for split in ("train", "dev", "test"):
         write_split(data / f"{split}.jsonl", ROWS)
-    settings = TrainSettings(
-        epochs=60,
-        patience=60,
-        batch_size=8,
-        learning_rate=3e-3,
-        head_learning_rate=1e-2,
-        prune_vocabulary=False,
-    )
-    result = train(data, root / "out", base, settings=settings, taxonomy=taxonomy)
+    result = train(data, root / "out", base, settings=OVERFIT, taxonomy=taxonomy)
     assert result.scores["dev"].micro_f1 == 1.0
     return result.out_dir
 
@@ -186,15 +183,7 @@ def test_weights_are_read_back_from_the_int8_graph(trained, taxonomy, tmp_path):
 
 def test_distils_a_smaller_student_from_an_onnx_only_teacher(trained, taxonomy, tmp_path):
     teacher = _onnx_only(trained, tmp_path / "teacher")
-    settings = TrainSettings(
-        epochs=40,
-        patience=40,
-        batch_size=8,
-        learning_rate=3e-3,
-        head_learning_rate=1e-2,
-        teacher=teacher,
-        layers=1,
-    )
+    settings = replace(OVERFIT, epochs=40, patience=40, teacher=teacher, layers=1)
     result = train(trained.parent / "data", tmp_path / "student", settings=settings, taxonomy=taxonomy)
     config = json.loads((result.out_dir / "config.json").read_text())
     assert config["encoder"]["num_hidden_layers"] == 1

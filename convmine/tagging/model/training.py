@@ -36,6 +36,8 @@ from convmine.tagging.model.storage import (
     TOKENIZER_FILE,
     ModelConfig,
     encoder_config,
+    load_model_tagger,
+    load_network,
     save_network,
     write_config,
 )
@@ -122,9 +124,11 @@ def train(
     _seed_everything(torch, settings.seed)
 
     space = LabelSpace.from_taxonomy(taxonomy)
-    teacher = _teacher_probabilities(settings.teacher, splits["train"], taxonomy)
-    if settings.teacher is not None and base is None:  # the student starts as the teacher, cut
-        network, tokenizer, inputs, base_name = _from_teacher(settings.teacher, taxonomy)
+    teacher = None if settings.teacher is None else load_model_tagger(settings.teacher, taxonomy)
+    teacher_scores = None if teacher is None else teacher.scores(_turns(splits["train"]))
+    if teacher is not None and base is None:  # the student starts as the teacher, cut
+        network, base_name = _network_of(settings.teacher)
+        tokenizer, inputs = teacher.tokenizer, teacher.settings
         keep_layers(network.encoder, settings.layers or network.encoder.config.num_hidden_layers)
     else:
         base_dir = resolve_base(base)
@@ -140,7 +144,9 @@ def train(
         base_name = BASE_NAME if base is None else Path(base).name
     network = network.to(device)
 
-    best_epoch, epoch = _fit(network, tokenizer, inputs, splits, teacher, settings, device, progress, started)
+    best_epoch, epoch = _fit(
+        network, tokenizer, inputs, splits, teacher_scores, settings, device, progress, started
+    )
     network = network.to("cpu").eval()
 
     dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
@@ -169,8 +175,6 @@ def train(
     if settings.export_onnx:
         export_int8(network, out_dir)
     if splits["test"] and settings.export_onnx:
-        from convmine.tagging.model.storage import load_model_tagger
-
         onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
         scores["test"] = _scores(
             space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"]
@@ -184,7 +188,7 @@ def train(
         "epochs_run": epoch,
         "seed": settings.seed,
         "layers": network.encoder.config.num_hidden_layers,
-        "teacher": None if settings.teacher is None else _model_name(settings.teacher),
+        "teacher": None if teacher is None else f"{teacher.name}@{teacher.version}",
         "vocabulary": int(network.encoder.config.vocab_size),
     }
     write_config(out_dir, config)
@@ -204,37 +208,11 @@ def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def _teacher_probabilities(
-    teacher: Path | None, rows: Sequence[Example], taxonomy: Taxonomy
-) -> np.ndarray | None:
-    """The teacher's probabilities for ``rows`` (its own inference path: ONNX where it has one)."""
-    if teacher is None:
-        return None
-    from convmine.tagging.model.storage import load_model_tagger
-
-    return load_model_tagger(teacher, taxonomy).scores(_turns(rows))
-
-
-def _from_teacher(teacher: Path, taxonomy: Taxonomy):  # type: ignore[no-untyped-def]
-    """The teacher's network (its fp32 weights, or its ONNX graph's, dequantised), tokenizer and inputs."""
-    from convmine.tagging.model.storage import ModelConfig, load_network
-
+def _network_of(teacher: Path):  # type: ignore[no-untyped-def]
+    """A saved model's torch network (its fp32 weights, or its ONNX graph's, dequantised) and its base's
+    name; the model was loaded as a tagger already, so its taxonomy is checked."""
     config = ModelConfig.read(teacher)
-    config.check_taxonomy(taxonomy, teacher)
-    inputs = InputSettings(**config.inputs)
-    return (
-        load_network(teacher, config),
-        load_tokenizer(teacher / TOKENIZER_FILE, inputs),
-        inputs,
-        config.base,
-    )
-
-
-def _model_name(directory: Path) -> str:
-    from convmine.tagging.model.storage import ModelConfig
-
-    config = ModelConfig.read(directory)
-    return f"{config.name}@{config.version}"
+    return load_network(teacher, config), config.base
 
 
 def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
