@@ -24,6 +24,7 @@ from rich.progress import (
 
 import convmine
 from convmine.cli.console import err, labelled, out
+from convmine.cli.helptext import hide_flag_types
 from convmine.errors import ConvmineError
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from convmine.pipeline import Pipeline
     from convmine.store import ProfileStore
 
+hide_flag_types()  # flags show no value placeholder in --help
 app = typer.Typer(
     help="Turn bank call-centre conversations into evidenced customer profiles.",
     no_args_is_help=True,
@@ -162,7 +164,7 @@ def tag(
 ) -> None:
     """Tag every customer turn of the given calls and store the tags in the profile store."""
     from convmine.audio import audio_settings
-    from convmine.batch import tag_paths
+    from convmine.batch import BatchProgress, tag_paths
     from convmine.cli.render import failure_lines, summary_table
     from convmine.store import open_store
     from convmine.timezones import parse_offset
@@ -171,37 +173,49 @@ def tag(
         if not paths and manifest is None:
             raise ConvmineError("name the transcripts or recordings to tag, or a --manifest")
         pipeline = _load(model, taxonomy, mask)
-        with (
-            audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
-            open_store(db, taxonomy=pipeline.taxonomy) as store,
-            Progress(
-                SpinnerColumn(),
-                TextColumn("tagging"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("files · {task.fields[calls]} calls"),
-                TimeElapsedColumn(),
-                TextColumn("· left"),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            ) as progress,
-        ):
-            _note_other_taxonomy(store)
-            task = progress.add_task("tag", total=None, calls=0)
-            summary = tag_paths(
-                paths or audio.manifest.paths,
-                skip=[manifest] if manifest else [],
-                pipeline=pipeline,
-                store=store,
-                customer_id=customer_id,
-                batch_size=batch_size,
-                local_time=parse_offset(utc_offset),
-                replace_other=replace,
-                on_progress=lambda done: progress.update(
-                    task, total=done.files, completed=done.files_done, calls=done.calls
-                ),
+        reached = BatchProgress(0, 0, 0)
+        try:
+            with (
+                audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
+                open_store(db, taxonomy=pipeline.taxonomy) as store,
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("tagging"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("files · {task.fields[calls]} calls"),
+                    TimeElapsedColumn(),
+                    TextColumn("· left"),
+                    TimeRemainingColumn(),
+                    console=err,
+                    transient=True,
+                ) as progress,
+            ):
+                _note_other_taxonomy(store)
+                task = progress.add_task("tag", total=None, calls=0)
+
+                def show(done: BatchProgress) -> None:
+                    nonlocal reached
+                    reached = done
+                    progress.update(task, total=done.files, completed=done.files_done, calls=done.calls)
+
+                summary = tag_paths(
+                    paths or [],
+                    manifest=audio.manifest,
+                    pipeline=pipeline,
+                    store=store,
+                    customer_id=customer_id,
+                    batch_size=batch_size,
+                    local_time=parse_offset(utc_offset),
+                    replace_other=replace,
+                    on_progress=show,
+                )
+        except KeyboardInterrupt:  # each stored batch is one transaction: what is stored stays whole
+            err.print(
+                f"Interrupted after {reached.files_done} of {reached.files} files; the store is consistent: "
+                "run the same command again to finish."
             )
+            raise typer.Exit(130) from None
     out.print(summary_table(summary))
     if summary.failures:
         err.print(failure_lines(summary), soft_wrap=True)
@@ -286,13 +300,17 @@ def export(
     db: Db = "convmine.db",
     output: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
     customer_id: Annotated[str | None, typer.Option("--customer-id", help="Only this customer.")] = None,
+    utc_offset: Annotated[
+        str, typer.Option("--utc-offset", help="Time zone to write times in (ISO 8601 with the offset).")
+    ] = DEFAULT_UTC_OFFSET,
 ) -> None:
     """Export stored tags, one row per tag with its call, evidence and provenance."""
     from convmine.export import TAG_COLUMNS, tag_rows, write_csv, write_jsonl
     from convmine.store import open_store
+    from convmine.timezones import parse_offset
 
     with _errors(), open_store(db, create=False) as store:
-        rows = tag_rows(store.observations(customer_id=customer_id))
+        rows = tag_rows(store.observations(customer_id=customer_id), parse_offset(utc_offset))
         # A CSV file gets a BOM so that Excel reads the Chinese; stdout stays plain UTF-8.
         encoding = "utf-8-sig" if format is ExportFormat.csv else "utf-8"
         try:
@@ -321,25 +339,58 @@ def evaluate(
         str | None,
         typer.Option(help="For a dialogues file: score only the dialogues of this split (train, dev, test)."),
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare with this tagger ('rules', 'default' or a model directory): micro-F1 difference "
+            "with a 95 % paired-bootstrap interval."
+        ),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the items where tagger and labels differ here (JSONL: missed and extra labels)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Score a tagger on labelled data: per-label precision/recall/F1, micro and macro F1."""
-    from convmine.cli.render import scores_table
-    from convmine.evaluate import evaluate_file, holds_dialogues
+    from convmine.cli.render import difference_line, scores_table
+    from convmine.evaluate import compare, holds_dialogues, predict_file
 
     with _errors():
         pipeline = _load(model, taxonomy)
-        scores = evaluate_file(pipeline, data, split=split)
+        predicted = predict_file(pipeline, data, split=split)
+        baseline = None if against is None else _load(against, taxonomy)
+        difference = (
+            None if baseline is None else compare(predicted, predict_file(baseline, data, split=split))
+        )
         if split is None and holds_dialogues(data):
             err.print(
                 "Note: scoring the dialogues of every split, training ones included; "
                 "pass --split test (or dev) for held-out scores."
             )
+        if errors is not None:
+            from convmine.export import write_jsonl
+
+            wrong = predicted.errors()
+            try:
+                with errors.open("w", encoding="utf-8") as stream:
+                    write_jsonl(wrong, stream)
+            except OSError as exc:
+                raise ConvmineError(f"cannot write {errors}: {exc.strerror}") from None
+            err.print(
+                f"Wrote the {len(wrong)} of {len(predicted.gold)} items the tagger got wrong to {errors}."
+            )
+    scores = predicted.scores()
     if json_:
-        _print_json(scores.to_dict())
-    else:
-        where = f"{data}, split {split}" if split else str(data)
-        out.print(scores_table(scores, f"{pipeline.version} on {where} ({scores.items} items)"))
+        extra = {} if difference is None else {"against": {"tagger": baseline.version} | difference.to_dict()}
+        _print_json(scores.to_dict() | extra)
+        return
+    where = f"{data}, split {split}" if split else str(data)
+    out.print(scores_table(scores, f"{pipeline.version} on {where} ({scores.items} items)"))
+    if difference is not None:
+        out.print(difference_line(difference, model, against))
 
 
 @taxonomy_app.command("show")

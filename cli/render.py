@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convmine.batch import BatchSummary
-from convmine.evaluate import Scores
+from convmine.evaluate import Difference, Scores
 from convmine.profile import Profile
 from convmine.schema import TaggedCall
 from convmine.taxonomy import CATEGORIES, Taxonomy
@@ -145,6 +145,21 @@ def scores_table(scores: Scores, title: str) -> Table:
     if scores.value_accuracy is not None:
         table.add_row(_bold("return.target value accuracy"), "", "", f"{scores.value_accuracy:.3f}", "")
     return table
+
+
+def difference_line(difference: Difference, first: str, second: str) -> Text:
+    """One line: how far ``first`` is ahead of ``second`` in micro-F1, and whether beyond chance."""
+    d = difference
+    verdict = (
+        f"{first if d.delta > 0 else second} is ahead beyond chance"
+        if d.clear
+        else "no clear difference (the interval includes zero)"
+    )
+    return Text(
+        f"{first} vs {second}: micro-F1 {d.first:.3f} vs {d.second:.3f}, difference {d.delta:+.3f} "
+        f"({d.level:.0%} interval {d.low:+.3f} to {d.high:+.3f}, paired bootstrap over {d.items} items, "
+        f"{d.rounds} rounds): {verdict}."
+    )
 
 
 def _bold(text: str) -> Text:

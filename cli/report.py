@@ -27,7 +27,7 @@ Out = Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write."
 Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
 Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
 Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
-Customer = Annotated[str | None, typer.Option("--customer", help="Only this customer's calls.")]
+Customer = Annotated[str | None, typer.Option("--customer-id", help="Only this customer's calls.")]
 Teams = Annotated[
     Path | None,
     typer.Option("--teams", help="CSV file with columns agent_id and team: adds rates by team.", exists=True),

@@ -22,7 +22,7 @@ Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path
 Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
 Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
 Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
-Customer = Annotated[str | None, typer.Option("--customer", help="Only this customer's calls.")]
+Customer = Annotated[str | None, typer.Option("--customer-id", help="Only this customer's calls.")]
 Offset = Annotated[
     str, typer.Option("--utc-offset", help="Time zone of dates given without one, e.g. +08:00.")
 ]
@@ -68,7 +68,8 @@ def review_export(
     since: Since = None,
     until: Until = None,
     agent: Agent = None,
-    customer: Customer = None,
+    customer_id: Customer = None,
+    customer: Annotated[str | None, typer.Option("--customer", hidden=True)] = None,  # deprecated name
     labels: Annotated[
         str | None, typer.Option("--labels", help="Only tags under this label ID or prefix, e.g. objection.")
     ] = None,
@@ -78,20 +79,29 @@ def review_export(
             "--tagged-only", help="Leave out customer turns without a tag (where missed ones are added)."
         ),
     ] = False,
-    utc_offset: Offset = DEFAULT_UTC_OFFSET,
+    utc_offset: Annotated[
+        str,
+        typer.Option(
+            "--utc-offset", help="Time zone of dates given without one and of the times written, e.g. +08:00."
+        ),
+    ] = DEFAULT_UTC_OFFSET,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Export tags for review: fill in the verdict column with confirm, reject or add, then import it."""
     from convmine.cli.main import _errors, _reading_store, err
     from convmine.review import write_review_csv
+    from convmine.timezones import parse_offset
 
+    if customer is not None:
+        err.print("Note: --customer is now called --customer-id; the old name will go.")
     with _errors():
-        scope = _scope(since, until, agent, customer, utc_offset)
+        scope = _scope(since, until, agent, customer_id or customer, utc_offset)
+        tz = parse_offset(utc_offset)
         with (
             _reading_store(db, taxonomy) as store,
             _output(out, "utf-8-sig") as stream,
         ):
-            n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, **scope)
+            n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, tz=tz, **scope)
     if out:
         err.print(f"Wrote {n} rows to review to {out}; fill in the verdict column (confirm, reject or add).")
 
@@ -126,7 +136,7 @@ def export_training(
     since: Since = None,
     until: Until = None,
     agent: Agent = None,
-    customer: Customer = None,
+    customer_id: Customer = None,
     context_turns: Annotated[
         int, typer.Option(min=0, help="Preceding turns to give as each row's context.")
     ] = CONTEXT_TURNS,
@@ -138,7 +148,7 @@ def export_training(
     from convmine.review import write_training
 
     with _errors():
-        scope = _scope(since, until, agent, customer, utc_offset)
+        scope = _scope(since, until, agent, customer_id, utc_offset)
         with (
             _reading_store(db, taxonomy) as store,
             _output(out, "utf-8") as stream,

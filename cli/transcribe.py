@@ -2,7 +2,8 @@
 
 What is written and printed is masked as ``convmine tag`` stores it: personal numbers in the utterances,
 the source path, the output file's name (``139****5678-20261122.json``) and every console line; a recording
-whose call, customer or agent ID would be a personal number fails, as it does in ``convmine tag``.
+whose call, customer or agent ID would be a personal number fails before it is transcribed, as it does in
+``convmine tag``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from convmine.audio.batch import RECORDING_ID_HINT
 from convmine.cli.console import err, labelled
 from convmine.errors import ConvmineError
 from convmine.ingest import call_to_dict
@@ -107,7 +109,7 @@ def _masked(item: Call | Failure, masker: Masker) -> Call | Failure:
     try:
         return masker.mask_call(item)
     except ConvmineError as exc:
-        reason = f"{exc}; for a recording, set it in a --manifest row (path, call_id, customer_id, agent_id)"
+        reason = f"{exc}; {RECORDING_ID_HINT}"
         return Failure(masker.mask(item.source or item.call_id), reason, stage="transcribe")
 
 

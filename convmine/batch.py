@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convmine.errors import ConvmineError
 from convmine.ingest import read_calls, scan_paths
@@ -23,6 +24,9 @@ from convmine.schema import Call, Failure, TaggedCall
 from convmine.store import ProfileStore
 from convmine.taxonomy import Taxonomy
 from convmine.timezones import CHINA_TIME
+
+if TYPE_CHECKING:
+    from convmine.audio.manifest import Manifest
 
 
 @dataclass(slots=True)
@@ -83,8 +87,13 @@ def tag_paths(
     replace_other: bool = False,
     on_progress: Callable[[BatchProgress], None] | None = None,
     skip: Iterable[str | Path] = (),
+    manifest: Manifest | None = None,
 ) -> BatchSummary:
-    """Read, tag and store every call under ``paths`` (less the files in ``skip``, e.g. the manifest).
+    """Read, tag and store every call under ``paths`` (less the files in ``skip``).
+
+    With a recordings ``manifest`` (the one given to :func:`~convmine.audio.audio_settings`), its
+    recordings are the inputs when ``paths`` is empty, the manifest file is no input, and a row whose
+    recording is not there fails naming the manifest, the row's line and the folder looked in.
 
     ``on_progress`` hears how far the batch is (:class:`BatchProgress`): once before the first call
     is read (with the number of input files), after each stored batch of calls, and at the end.
@@ -102,6 +111,10 @@ def tag_paths(
         )
     paths = [paths] if isinstance(paths, str | Path) else list(paths)  # read twice: counted, then read
     summary = BatchSummary(tagger=pipeline.version)
+    if manifest is not None:
+        paths = paths or list(manifest.present_paths)
+        skip = [*skip, manifest.source]
+        summary.failures.extend(_masked(pipeline, failure) for failure in manifest.missing())
     scan = scan_paths(paths, skip=skip)
     files = {str(path): n for n, path in enumerate(p for p in scan.found if isinstance(p, Path))}
     reached = 0  # the input file the latest call or failure came from

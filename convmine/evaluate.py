@@ -2,7 +2,8 @@
 
 Utterance level reads the spec's JSONL rows (``text``, ``labels``, ``context``); call level reads
 whole dialogues (``call`` with labelled customer turns and the expected call-level ``profile``) and
-compares the set of labels the pipeline finds in each call with that profile.
+compares the set of labels the pipeline finds in each call with that profile. :func:`compare` says
+whether one tagger is ahead of another beyond chance (a paired bootstrap over the same items).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from convmine.corpus import Dialogue, Example, read_dialogues, read_jsonl
 from convmine.errors import InputError
@@ -103,34 +106,69 @@ def _gold(labels: Sequence[str]) -> tuple[frozenset[str], dict[str, float]]:
     return frozenset(label.partition("=")[0] for label in labels), values
 
 
-def evaluate_turns(pipeline: Pipeline, rows: Sequence[Example], *, batch_size: int = 256) -> Scores:
-    """Score the pipeline turn by turn on labelled utterances."""
-    gold, predicted = [], []
-    hits = total = 0
+@dataclass(slots=True)
+class Predicted:
+    """Gold and predicted label sets item by item (turns or calls), and how many gold yields were read
+    right (within :data:`VALUE_TOLERANCE`). ``keys`` name the items (row or dialogue IDs); ``texts`` hold
+    each turn as the tagger read it (masked), and stay empty for whole calls."""
+
+    gold: list[frozenset[str]] = field(default_factory=list)
+    predicted: list[frozenset[str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    values_right: int = 0
+    values: int = 0
+
+    def scores(self) -> Scores:
+        scores = score(self.gold, self.predicted)
+        scores.value_accuracy = round(self.values_right / self.values, 4) if self.values else None
+        return scores
+
+    def errors(self) -> list[dict[str, object]]:
+        """The items where tagger and labels differ: what was missed and what was added."""
+        keys = self.keys or [f"item {n}" for n in range(1, len(self.gold) + 1)]
+        texts = self.texts or [""] * len(self.gold)
+        return [
+            {"item": key}
+            | ({"text": text} if text else {})
+            | {"gold": sorted(g), "predicted": sorted(p), "missed": sorted(g - p), "extra": sorted(p - g)}
+            for key, text, g, p in zip(keys, texts, self.gold, self.predicted, strict=True)
+            if g != p
+        ]
+
+
+def predict_turns(pipeline: Pipeline, rows: Sequence[Example], *, batch_size: int = 256) -> Predicted:
+    """Tag labelled utterance rows (each with its context) turn by turn."""
+    result = Predicted()
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
-        for row, preds in zip(chunk, pipeline.predict([r.turn for r in chunk]), strict=True):
+        for offset, (row, preds) in enumerate(
+            zip(chunk, pipeline.predict([r.turn for r in chunk]), strict=True)
+        ):
             labels, values = _gold(row.labels)
-            gold.append(labels)
-            predicted.append(frozenset(p.label for p in preds))
+            result.gold.append(labels)
+            result.predicted.append(frozenset(p.label for p in preds))
+            result.keys.append(row.id or f"row {start + offset + 1}")
+            result.texts.append(pipeline.prepare(row.text))
             got = {p.label: p.value for p in preds if p.value is not None}
             for label, value in values.items():
-                total += 1
-                hits += label in got and abs(got[label] - value) <= VALUE_TOLERANCE
-    scores = score(gold, predicted)
-    scores.value_accuracy = round(hits / total, 4) if total else None
-    return scores
+                result.values += 1
+                result.values_right += label in got and abs(got[label] - value) <= VALUE_TOLERANCE
+    return result
 
 
-def evaluate_calls(pipeline: Pipeline, dialogues: Sequence[Dialogue]) -> Scores:
-    """Score call-level profiles: the labels found anywhere in a call against the expected set."""
+def predict_calls(pipeline: Pipeline, dialogues: Sequence[Dialogue]) -> Predicted:
+    """Tag whole dialogues: the labels found anywhere in a call, against its expected profile."""
     tagged = pipeline.pipe(d.call for d in dialogues)
-    predicted = [frozenset(t.label for t in result.tags) for result in tagged]
-    return score([_gold(d.profile)[0] for d in dialogues], predicted)
+    return Predicted(
+        gold=[_gold(d.profile)[0] for d in dialogues],
+        predicted=[frozenset(t.label for t in result.tags) for result in tagged],
+        keys=[d.dialogue_id for d in dialogues],
+    )
 
 
-def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = None) -> Scores:
-    """Score the pipeline on a labelled JSONL file: utterance rows, or whole dialogues at call level.
+def predict_file(pipeline: Pipeline, path: str | Path, *, split: str | None = None) -> Predicted:
+    """Tag a labelled JSONL file: utterance rows turn by turn, or whole dialogues at call level.
 
     ``split`` keeps only the dialogues of that split (``"test"``): the corpus's dialogues file holds
     the training dialogues too, whose turns a trained model has seen.
@@ -142,12 +180,87 @@ def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = N
             dialogues = [d for d in dialogues if d.split == split]
             if not dialogues:
                 raise InputError(f"holds no dialogue of split {split!r}", str(path))
-        return evaluate_calls(pipeline, dialogues)
+        return predict_calls(pipeline, dialogues)
     if split is not None:
         raise InputError(
             "--split picks dialogues of a whole-dialogue file; this file holds turn rows", str(path)
         )
-    return evaluate_turns(pipeline, read_jsonl(path, pipeline.taxonomy))
+    return predict_turns(pipeline, read_jsonl(path, pipeline.taxonomy))
+
+
+def evaluate_file(pipeline: Pipeline, path: str | Path, *, split: str | None = None) -> Scores:
+    """Score the pipeline on a labelled JSONL file (see :func:`predict_file`)."""
+    return predict_file(pipeline, path, split=split).scores()
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """Micro-F1 of one tagger minus another's on the same items, with a paired bootstrap interval."""
+
+    first: float
+    second: float
+    delta: float
+    low: float  # the interval's bounds
+    high: float
+    level: float  # the interval's coverage, 0.95 by default
+    items: int
+    rounds: int
+
+    @property
+    def clear(self) -> bool:
+        """Whether the interval leaves out zero: one tagger is ahead beyond resampling noise."""
+        return self.low > 0 or self.high < 0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self) | {"clear": self.clear}
+
+
+def compare(
+    first: Predicted, second: Predicted, *, rounds: int = 2000, level: float = 0.95, seed: int = 0
+) -> Difference:
+    """Paired bootstrap of the micro-F1 difference ``first - second``: the items are resampled with
+    replacement ``rounds`` times, both taggers scored on each resample, and the central ``level`` share
+    of the differences is the interval. Both must be predictions for the same gold items."""
+    if first.gold != second.gold:
+        raise ValueError("compare needs predictions for the same labelled items, in the same order")
+    n = len(first.gold)
+    if n == 0:
+        raise ValueError("compare needs at least one labelled item")
+    gold = np.array([len(g) for g in first.gold], dtype=np.int64)
+    counts = [
+        (
+            np.array([len(g & p) for g, p in zip(first.gold, side.predicted, strict=True)], dtype=np.int64),
+            np.array([len(p) for p in side.predicted], dtype=np.int64),
+        )
+        for side in (first, second)
+    ]
+    generator = np.random.default_rng(seed)
+    deltas = []
+    per_chunk = max(1, 2_000_000 // n)  # keep the index matrix to a few MB however many items
+    for done in range(0, rounds, per_chunk):
+        index = generator.integers(0, n, size=(min(per_chunk, rounds - done), n))
+        f1 = [
+            _micro(tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1)) for tp, predicted in counts
+        ]
+        deltas.append(f1[0] - f1[1])
+    spread = np.concatenate(deltas)
+    tail = (1 - level) / 2
+    whole = [float(_micro(tp.sum(), predicted.sum(), gold.sum())) for tp, predicted in counts]
+    return Difference(
+        first=round(whole[0], 4),
+        second=round(whole[1], 4),
+        delta=round(whole[0] - whole[1], 4),
+        low=round(float(np.quantile(spread, tail)), 4),
+        high=round(float(np.quantile(spread, 1 - tail)), 4),
+        level=level,
+        items=n,
+        rounds=rounds,
+    )
+
+
+def _micro(tp, predicted, gold):  # type: ignore[no-untyped-def]  # ints or arrays alike
+    denominator = predicted + gold
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
 
 
 def holds_dialogues(path: str | Path) -> bool:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
 from typing import IO, Any
+
+from convmine.timezones import CHINA_TIME
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,15 +46,20 @@ TAG_COLUMNS = [
 ]  # fmt: skip
 
 
-def tag_rows(observations: Iterable[Any]) -> Iterable[dict[str, Any]]:
-    """Flatten store observations (a tag with its call's metadata) into export rows."""
+def local_time(moment: datetime, tz: tzinfo) -> str:
+    """``moment`` as ISO 8601 in ``tz`` with its offset (``2026-05-01T09:30:00+08:00``), as reports show it."""
+    return moment.astimezone(tz).isoformat()
+
+
+def tag_rows(observations: Iterable[Any], tz: tzinfo = CHINA_TIME) -> Iterable[dict[str, Any]]:
+    """Flatten store observations (a tag with its call's metadata) into export rows, times in ``tz``."""
     for obs in observations:
         tag, ev = obs.tag, obs.tag.evidence
         yield {
             "call_id": obs.call_id,
             "customer_id": obs.customer_id,
             "agent_id": obs.agent_id,
-            "observed_at": obs.observed_at.isoformat(),
+            "observed_at": local_time(obs.observed_at, tz),
             "label": tag.label,
             "value": tag.value,
             "confidence": tag.confidence,

@@ -57,7 +57,7 @@ class Pipeline:
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
         """Mask and normalise turns (text and context), then run the tagger on them as one batch."""
         prepared = [
-            Turn(self._prepare(t.text), tuple(self._prepare(c) for c in t.context[-self.context_turns :]))
+            Turn(self.prepare(t.text), tuple(self.prepare(c) for c in t.context[-self.context_turns :]))
             for t in turns
         ]
         return self.tagger.predict(prepared) if prepared else []
@@ -76,7 +76,8 @@ class Pipeline:
         while batch := list(islice(stream, batch_size)):
             yield from self._tag_batch(batch, handler)
 
-    def _prepare(self, text: str) -> str:
+    def prepare(self, text: str) -> str:
+        """A text as the tagger reads it: personal numbers masked, then normalised."""
         return normalize(self.masker.mask(text))
 
     def _tag_batch(self, calls: list[Call], on_error: ErrorHandler) -> Iterator[TaggedCall]:

@@ -27,14 +27,15 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 from convmine.errors import InputError, TaxonomyError
-from convmine.export import write_csv, write_jsonl
+from convmine.export import local_time, write_csv, write_jsonl
 from convmine.profile import as_utc
 from convmine.schema import Utterance
+from convmine.timezones import CHINA_TIME
 
 if TYPE_CHECKING:
     from convmine.store import LabelFilter, ProfileStore
@@ -122,10 +123,12 @@ def review_rows(
     labels: LabelFilter = None,
     tagged_only: bool = False,
     call_ids: Collection[str] | None = None,
+    tz: tzinfo = CHINA_TIME,
 ) -> Iterator[dict[str, Any]]:
     """Rows to review, one per tag the tagger or a reviewer put on a customer turn, calls oldest first.
 
-    The calls are those the filters select (and, if given, whose ID is in ``call_ids``).
+    The calls are those the filters select (and, if given, whose ID is in ``call_ids``); their
+    ``observed_at`` is written in ``tz``, with its offset.
     Tags come as the tagger saved them (rejected ones included, with their ``current_verdict``).
     A customer turn with no tag passing ``labels`` gets one row with an empty label, where a reviewer
     adds a missed label (``tagged_only=True`` leaves those rows out). A stale verdict (its turn changed
@@ -148,7 +151,7 @@ def review_rows(
             "call_id": record.call_id,
             "customer_id": record.customer_id,
             "agent_id": record.agent_id,
-            "observed_at": record.observed_at.isoformat(),
+            "observed_at": local_time(record.observed_at, tz),
         }
         tags_by_turn: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for tag in stored.tags:
@@ -197,7 +200,7 @@ def _current_verdict(review: Review | None, turn: Utterance | None) -> str:
 
 
 def write_review_csv(store: ProfileStore, out: IO[str], **scope: Any) -> int:
-    """Write :func:`review_rows` (same keyword filters) as CSV, safe to open in Excel; returns rows written."""
+    """Write :func:`review_rows` (same keywords) as CSV, safe to open in Excel; returns rows written."""
     return write_csv(review_rows(store, **scope), out, REVIEW_COLUMNS)
 
 

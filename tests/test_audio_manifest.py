@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,73 @@ def test_a_manifest_among_the_recordings_is_no_input(tmp_path: Path, fake_asr: N
     manifest.write_text(f"{HEADER}call2.wav,MC-1,CUST-M1,AG-9,2026-11-21T20:00,1\n", encoding="gbk")
     results = list(transcribe_paths([recordings], manifest=manifest))
     assert [(type(r).__name__, r.call_id, r.customer_id) for r in results] == [("Call", "MC-1", "CUST-M1")]
+
+
+class CountingTranscriber(FakeTranscriber):
+    """A fake that remembers which recordings it was asked to transcribe."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def transcribe(self, path: Path, **known: Any) -> Call:  # type: ignore[override]
+        self.heard.append(path.name)
+        return super().transcribe(path, **known)
+
+
+@pytest.fixture
+def counting_asr(monkeypatch: pytest.MonkeyPatch) -> CountingTranscriber:
+    fake = CountingTranscriber()
+    monkeypatch.setattr(AudioSettings, "transcriber", lambda self: fake)
+    return fake
+
+
+def tag(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    return CliRunner().invoke(app, ["tag", *args, "--model", "rules"])
+
+
+def test_tag_names_the_manifest_row_of_a_missing_recording(tmp_path: Path, fake_asr: None) -> None:
+    recordings = tmp_path / "录音 夜间"
+    recordings.mkdir()
+    (recordings / "call1.wav").write_bytes(b"RIFF")
+    manifest = tmp_path / "man.csv"  # outside the recordings' folder: paths are read from its folder
+    manifest.write_text(f"{HEADER}录音 夜间/call1.wav,MC-1,CUST-M1,,,\ncall2.wav,MC-2,CUST-M1,,,\n", "utf-8")
+    result = tag("--manifest", str(manifest), "--db", str(tmp_path / "m.db"))
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert f"{manifest}:3: [read] no recording 'call2.wav' in {tmp_path.resolve()}: a relative path" in output
+    assert "no such file" not in output
+    assert re.search(r"calls tagged \W+ 1 ", output)  # the recording that is there is tagged all the same
+
+
+def test_a_recording_named_after_a_phone_number_is_refused_before_transcribing(
+    tmp_path: Path, counting_asr: CountingTranscriber
+) -> None:
+    for name in ("13912345678.wav", "good.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")
+    results = list(transcribe_paths([tmp_path], customer_id="C-1"))
+    assert counting_asr.heard == ["good.wav"]
+    refused, call = results
+    assert isinstance(refused, Failure) and isinstance(call, Call) and call.call_id == "good"
+    assert refused.reason.startswith("call_id holds a mobile number; convmine never stores personal numbers")
+    assert refused.reason.endswith("set it in a --manifest row (path, call_id, customer_id, agent_id)")
+
+    counting_asr.heard.clear()
+    result = tag(str(tmp_path), "--db", str(tmp_path / "t.db"), "--customer-id", "C-1")
+    assert result.exit_code == 1 and counting_asr.heard == ["good.wav"]
+    output = " ".join(result.output.split())
+    assert "139****5678.wav: [read] call_id holds a mobile number" in output
+    assert re.search(r"calls tagged \W+ 1 ", output)
+    assert "13912345678" not in output
+
+
+def test_a_personal_number_as_customer_id_is_refused_before_any_recording_is_transcribed(
+    tmp_path: Path, counting_asr: CountingTranscriber
+) -> None:
+    (tmp_path / "good.wav").write_bytes(b"RIFF")
+    result = tag(str(tmp_path), "--db", str(tmp_path / "t.db"), "--customer-id", "13912345678")
+    assert result.exit_code == 1 and counting_asr.heard == []
+    assert "customer_id holds a mobile number" in result.output and "13912345678" not in result.output

@@ -150,7 +150,7 @@ def test_transcribe_command_writes_one_call_json_per_recording(tmp_path) -> None
 
 def test_transcribe_command_masks_phone_numbers_in_names_and_lines(tmp_path) -> None:
     """A recording named after the caller's number: its file and source are masked, its ID comes from the
-    manifest; a bad recording named after a number is reported masked."""
+    manifest; one without a manifest row is refused (before it is transcribed), reported masked."""
     app = typer.Typer()
     app.command()(transcribe)
     app.command("other")(lambda: None)
@@ -167,7 +167,7 @@ def test_transcribe_command_masks_phone_numbers_in_names_and_lines(tmp_path) -> 
     assert result.exit_code == 1, result.output
     assert "13912345678" not in result.output and "13712345678" not in result.output
     assert "wrote " in result.output and "139****5678-20261122.json" in result.output
-    assert "137****5678.wav: zero-byte" in result.output
+    assert "137****5678.wav: call_id holds a mobile number" in result.output
     (written,) = out.iterdir()
     assert written.name == "139****5678-20261122.json"
     call = json.loads(written.read_text(encoding="utf-8"))

@@ -194,6 +194,30 @@ def test_evaluate_json(tmp_path):
     assert {"micro_f1", "macro_f1", "per_label", "false_tag_rate"} <= scores.keys()
     table = run("evaluate", str(data))
     assert table.exit_code == 0 and "micro" in table.output
+    against = json.loads(
+        run("evaluate", str(data), "--model", "rules", "--against", "rules", "--json").output
+    )
+    assert against["against"]["delta"] == 0.0 and against["against"]["clear"] is False
+    assert against["against"]["items"] == 2 and against["against"]["tagger"].startswith("rules")
+    line = run("evaluate", str(data), "--model", "rules", "--against", "rules").output
+    assert "rules vs rules: micro-F1 1.000 vs 1.000" in line and "no clear difference" in line
+
+
+def test_evaluate_writes_the_items_it_got_wrong_masked(tmp_path):
+    data = tmp_path / "d.jsonl"
+    rows = [
+        {"id": "ok", "text": "我已经有理财经理了", "labels": ["objection.refusal.has_advisor"]},
+        {"id": "extra", "text": "我电话13812345678，有二十万闲着", "labels": []},
+        {"text": "我只买保本的", "labels": ["basic.funds.idle"]},
+    ]
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = run("evaluate", str(data), "--model", "rules", "--errors", str(tmp_path / "wrong.jsonl"))
+    assert result.exit_code == 0 and "Wrote the 2 of 3 items" in result.output
+    wrong = [json.loads(line) for line in (tmp_path / "wrong.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [w["item"] for w in wrong] == ["extra", "row 3"]
+    assert wrong[0]["extra"] == ["basic.funds.idle"] and wrong[0]["missed"] == []
+    assert "13812345678" not in wrong[0]["text"] and "138****5678" in wrong[0]["text"]
+    assert wrong[1]["missed"] == ["basic.funds.idle"] and "preference.risk.guaranteed" in wrong[1]["extra"]
 
 
 def test_taxonomy_show_json_and_validate(tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from convmine.errors import InputError
-from convmine.evaluate import evaluate_file, score
+from convmine.evaluate import Predicted, compare, evaluate_file, predict_file, score
 from convmine.pipeline import Pipeline
 from tests.fakes import KeywordTagger
 
@@ -57,9 +57,13 @@ def test_dialogues_are_scored_at_call_level(tmp_path):
             {"speaker": "customer", "text": "买这个要手续费吗", "labels": [FEES]},
         ],
     }
-    row = {"dialogue_id": "d1", "scenario": "wealth_outbound", "call": call, "profile": [IDLE, FEES]}
+    row = {"dialogue_id": "dlg-1", "scenario": "wealth_outbound", "call": call, "profile": [IDLE, FEES]}
     s = evaluate_file(Pipeline(KeywordTagger()), _jsonl(tmp_path / "dlg.jsonl", [row]))
     assert s.items == 1 and s.micro.precision == 1.0 and s.micro.recall == 0.5
+    wrong = predict_file(Pipeline(KeywordTagger()), tmp_path / "dlg.jsonl").errors()
+    assert wrong == [
+        {"item": "dlg-1", "gold": [IDLE, FEES], "predicted": [IDLE], "missed": [FEES], "extra": []}
+    ]
 
 
 def test_dialogues_of_one_split(tmp_path):
@@ -119,3 +123,46 @@ def test_a_file_saved_with_a_bom_is_read(tmp_path):
         encoding="utf-8-sig",
     )
     assert evaluate_file(Pipeline(KeywordTagger()), data).items == 1
+
+
+def test_predicted_errors_name_the_dialogues_that_differ():
+    gold = [frozenset({IDLE}), frozenset({FEES})]
+    predicted = Predicted(gold, [frozenset({IDLE}), frozenset({IDLE})], keys=["d1", "d2"])
+    assert predicted.errors() == [
+        {"item": "d2", "gold": [FEES], "predicted": [IDLE], "missed": [FEES], "extra": [IDLE]}
+    ]
+
+
+def _sides(gold, first, second):
+    return Predicted(gold, first), Predicted(gold, second)
+
+
+def test_compare_gives_the_whole_difference_and_a_bootstrap_interval():
+    gold = [frozenset({IDLE})] * 100 + [frozenset()] * 100
+    right = list(gold)
+    half = [frozenset({IDLE})] * 50 + [frozenset()] * 50 + [frozenset({FEES})] * 20 + [frozenset()] * 80
+    first, second = _sides(gold, right, half)
+    d = compare(first, second, rounds=500)
+    assert (d.first, d.second) == (1.0, score(gold, half).micro_f1)
+    assert d.delta == round(d.first - d.second, 4) and d.low <= d.delta <= d.high
+    assert d.low > 0 and d.clear  # 100 items each way: far beyond resampling noise
+    assert compare(first, second, rounds=500) == d  # seeded: the same interval each time
+    reverse = compare(second, first, rounds=500)
+    assert reverse.delta == -d.delta and reverse.high < 0 and reverse.clear
+
+
+def test_compare_on_a_handful_of_items_is_not_clear():
+    gold = [frozenset({IDLE}), frozenset({FEES}), frozenset({IDLE}), frozenset({FEES}), frozenset({IDLE})]
+    first = [frozenset({IDLE}), frozenset({FEES}), frozenset({IDLE}), frozenset(), frozenset()]
+    second = [frozenset(), frozenset({FEES}), frozenset({IDLE}), frozenset({FEES}), frozenset()]
+    d = compare(*_sides(gold, first, second))
+    assert d.delta == 0.0 and d.low < 0 < d.high and not d.clear
+    same = compare(*_sides(gold, first, first))
+    assert (same.delta, same.low, same.high, same.clear) == (0.0, 0.0, 0.0, False)
+
+
+def test_compare_refuses_different_items():
+    with pytest.raises(ValueError, match="same labelled items"):
+        compare(Predicted([frozenset({IDLE})], [frozenset()]), Predicted([frozenset()], [frozenset()]))
+    with pytest.raises(ValueError, match="at least one"):
+        compare(Predicted([], []), Predicted([], []))

@@ -241,3 +241,32 @@ def test_soft_targets_mix_gold_with_a_teacher():
     assert mixed_multi[:, 0].tolist() == pytest.approx([0.9, 0.05])
     assert mixed[0].tolist() == pytest.approx([0.1, 0.8, 0.1])  # half gold b, half teacher (0.2, 0.6, 0.2)
     assert mixed.sum(axis=1) == pytest.approx([1.0, 1.0])
+
+
+def test_joined_turns_say_two_rows_as_one_without_clashes():
+    from convmine.corpus import Example
+    from convmine.tagging.model.training import TrainSettings, joined_turns
+
+    taxonomy = load_taxonomy()
+    rows = [
+        Example("对，二十来万吧", ("basic.funds.idle",), ("您手上有闲钱吗？",), "a"),  # needs its question
+        Example("我只买保本的。", ("preference.risk.guaranteed",), (), "b"),
+        Example("稳一点就行", ("preference.risk.steady",), (), "c"),  # clashes with b: a single dimension
+        Example("收益三个点吧", ("preference.return.target=3.0",), (), "d"),
+        Example("四个点左右", ("preference.return.target=4.0",), (), "e"),  # two values: never joined with d
+        Example("嗯", (), (), "f"),
+        Example("长" * 95, ("feedback.negative.complaint",), (), "g"),  # too long to join with anything
+    ]
+    settings = TrainSettings(joined_turns=2.0, seed=3)
+    joined = joined_turns(rows, taxonomy, settings)
+    assert len(joined) == 14 and joined == joined_turns(rows, taxonomy, settings)  # seeded
+    by_id = {row.id: row for row in rows}
+    for row in joined:
+        first, second = (by_id[part] for part in row.id.split("+"))
+        assert not second.context and row.context == first.context
+        assert row.text in (first.text + second.text, f"{first.text}，{second.text}")
+        assert set(row.labels) == set(first.labels) | set(second.labels)
+        assert {first.id, second.id} not in ({"b", "c"}, {"d", "e"}) and "g" not in (first.id, second.id)
+        assert len(row.text) <= settings.inputs.max_text_chars
+    assert any(row.id.startswith("a+") for row in joined)  # a row with context can come first
+    assert joined_turns(rows, taxonomy, TrainSettings(joined_turns=0)) == []  # 0 turns it off

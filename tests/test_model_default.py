@@ -91,6 +91,7 @@ def test_train_command_has_help():
         "--teacher",
         "--layers",
         "--max-minutes",
+        "--joined-turns",
     ):
         assert option in result.output
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from dataclasses import replace
@@ -22,7 +23,7 @@ import convmine
 from convmine.errors import MissingExtraError, ModelError
 from convmine.schema import Turn
 from convmine.tagging.model import load_model_tagger
-from convmine.tagging.model.export import export_onnx
+from convmine.tagging.model.export import OPSET, export_onnx, quantize_int8
 from convmine.tagging.model.runtime import OnnxScorer
 from convmine.tagging.model.storage import ModelConfig, load_network
 from convmine.tagging.model.training import TrainSettings, train
@@ -132,6 +133,36 @@ def test_int8_onnx_agrees_with_pytorch(trained, taxonomy):
     assert np.abs(onnx_tagger.scores(_turns()) - torch_tagger.scores(_turns())).max() < 0.2
 
 
+def _tiny_graph(path: Path) -> Path:
+    """A one-MatMul float graph, enough for the quantiser to quantise."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"])],
+        "tiny",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", 4])],
+        [weight],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]), path)
+    return path
+
+
+def test_quantising_logs_no_pre_processing_advice_and_leaves_logging_as_it_was(tmp_path, caplog, monkeypatch):
+    root = logging.getLogger()
+    filters = list(root.filters)
+    with caplog.at_level(logging.WARNING):
+        quantize_int8(_tiny_graph(tmp_path / "fp32.onnx"), tmp_path / "int8.onnx")
+    assert (tmp_path / "int8.onnx").stat().st_size > 0
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
+    assert root.filters == filters
+    monkeypatch.setattr(root, "handlers", [])  # as in a program that configured no logging
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "again.onnx")
+    assert root.handlers == []  # ONNX Runtime's logging.warning did not configure the root logger
+
+
 def test_loads_through_convmine_load(trained):
     pipeline = convmine.load(trained)
     assert {t.label for t in pipeline("不需要谢谢").tags} == {"objection.refusal.no_need"}
@@ -183,11 +214,15 @@ def test_weights_are_read_back_from_the_int8_graph(trained, taxonomy, tmp_path):
 
 def test_distils_a_smaller_student_from_an_onnx_only_teacher(trained, taxonomy, tmp_path):
     teacher = _onnx_only(trained, tmp_path / "teacher")
-    settings = replace(OVERFIT, epochs=40, patience=40, teacher=teacher, layers=1)
+    settings = replace(OVERFIT, epochs=40, patience=40, teacher=teacher, layers=1, joined_turns=0.5)
     result = train(trained.parent / "data", tmp_path / "student", settings=settings, taxonomy=taxonomy)
     config = json.loads((result.out_dir / "config.json").read_text())
     assert config["encoder"]["num_hidden_layers"] == 1
-    assert config["scores"]["training"]["teacher"].startswith("model@")
+    training = config["scores"]["training"]
+    assert training["teacher"].startswith("model@")
+    assert (training["joined_rows"], training["train_rows"]) == (4, 12)  # 8 rows and 4 joined from them
+    card = (result.out_dir / "README.md").read_text()
+    assert "- distilled from `model@" in card and "(4 of them two train turns joined into one)" in card
     student = load_model_tagger(result.out_dir, taxonomy)
     assert _labels(student.predict(_turns())) == _labels(
         load_model_tagger(teacher, taxonomy).predict(_turns())

@@ -428,6 +428,7 @@ def test_csv_tables_match_the_report_and_are_safe_in_excel(written):
     review = read_csv(folder / "review.csv")
     assert review and all(r["label"].startswith("objection.") and r["verdict"] == "" for r in review)
     assert {r["call_id"] for r in review} <= {c for c, r in calls.items() if r["labels"]}
+    assert all(r["observed_at"].endswith("+08:00") for r in [*calls.values(), *review])  # as the HTML shows
 
 
 def test_reports_on_an_empty_store_say_so(tmp_path):

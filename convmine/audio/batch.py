@@ -4,8 +4,9 @@ quarantine of bad recordings, and :func:`transcribe_paths` for the ``transcribe`
 ``read_calls`` calls readers with a path only; what a batch needs beyond that (the backend, a
 manifest, a quarantine folder) is set for a stretch of code with :func:`audio_settings`::
 
-    with audio_settings(manifest=load_manifest("calls.csv"), quarantine="bad/"):
-        summary = tag_paths(manifest.paths, pipeline=..., store=...)
+    manifest = load_manifest("calls.csv")
+    with audio_settings(manifest=manifest, quarantine="bad/"):
+        summary = tag_paths([], manifest=manifest, pipeline=..., store=...)
 
 The recogniser is loaded once per settings and reused for every recording.
 """
@@ -27,9 +28,11 @@ from convmine.extras import require
 from convmine.ingest.reading import scan_paths
 from convmine.ingest.registry import CallRecord, register_reader
 from convmine.schema import Call, Failure
-from convmine.text.pii import mask
+from convmine.text.pii import id_refusal, mask
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus")
+#: How to give a recording IDs of its own, for the refusal of an ID that is a personal number.
+RECORDING_ID_HINT = "for a recording, set it in a --manifest row (path, call_id, customer_id, agent_id)"
 
 
 @dataclass(slots=True)
@@ -55,14 +58,21 @@ class AudioSettings:
 
     def transcribe(self, path: Path, customer_id: str | None = None) -> Call:
         """The call in one recording, with what the manifest says about it; raises
-        :class:`BadAudioError` (after quarantining the file, if a folder is set)."""
+        :class:`BadAudioError` (after quarantining the file, if a folder is set), or :class:`InputError`
+        before transcribing when the call's ID (by default the file's name), customer or agent ID would be
+        a personal number, which could not be stored."""
         row = self.manifest.get(path) if self.manifest else None
+        call_id = (row.call_id if row else None) or path.stem
+        customer_id = (row.customer_id if row else None) or customer_id
+        agent_id = row.agent_id if row else None
+        if reason := id_refusal(call_id=call_id, customer_id=customer_id, agent_id=agent_id):
+            raise InputError(f"{reason}; {RECORDING_ID_HINT}", str(path))
         try:
             return self.transcriber().transcribe(
                 path,
-                call_id=row.call_id if row else None,
-                customer_id=(row.customer_id if row else None) or customer_id,
-                agent_id=row.agent_id if row else None,
+                call_id=call_id,
+                customer_id=customer_id,
+                agent_id=agent_id,
                 started_at=row.started_at if row else None,
                 agent_channel=row.agent_channel if row else None,
             )
@@ -149,7 +159,7 @@ def transcribe_paths(
         found: list[Path | Failure] = []
         if listing is not None:
             found.extend(listing.missing())
-            inputs.extend(path for path in listing.paths if path.is_file())
+            inputs.extend(listing.present_paths)
         seen = {listing.source.resolve()} if listing is not None else set()  # the manifest is no input
         for item in scan_paths(inputs).found:  # a recording named twice (a path and a manifest row) once
             if isinstance(item, Path) and item.resolve() in seen:

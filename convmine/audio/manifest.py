@@ -44,6 +44,11 @@ class Manifest:
     def paths(self) -> list[Path]:
         return [row.path for row in self.rows.values()]
 
+    @property
+    def present_paths(self) -> list[Path]:
+        """The listed recordings that are files, in file order (:meth:`missing` fails the others)."""
+        return [path for path in self.paths if path.is_file()]
+
     def get(self, path: Path) -> ManifestRow | None:
         return self.rows.get(path.resolve())
 

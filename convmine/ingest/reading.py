@@ -13,6 +13,7 @@ from convmine.errors import InputError, MissingExtraError
 from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
 from convmine.ingest.text_reader import is_sidecar
 from convmine.schema import Call, Failure
+from convmine.text.pii import id_refusal
 
 Paths = Iterable[str | Path] | str | Path
 
@@ -215,6 +216,8 @@ def read_calls(
     """
     if customer_id is not None and not customer_id.strip():
         raise InputError("customer_id is blank; pass a customer ID or leave it out")
+    if reason := id_refusal(customer_id=customer_id):  # refused now, not after transcribing recordings
+        raise InputError(reason)
     checks = _BatchChecks(customer_id.strip() if customer_id else None)
     for item in scan_paths(paths, skip=skip).found:
         if isinstance(item, Failure):

@@ -79,13 +79,13 @@ def write_report(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(kind.render(report), encoding="utf-8")
-        written = write_tables(report.tables(), csv_dir) if csv_dir is not None else []
+        written = write_tables(report.tables(), csv_dir, scope.tz) if csv_dir is not None else []
         if csv_dir is not None and name != "profiles":
             review = Path(csv_dir) / "review.csv"
             with review.open("w", encoding="utf-8-sig", newline="") as stream:
                 write_review_csv(
                     store, stream, labels=kind.review_labels, tagged_only=True,
-                    call_ids={row.call_id for row in report.calls.rows}, **scope.store_filter(),
+                    call_ids={row.call_id for row in report.calls.rows}, tz=scope.tz, **scope.store_filter(),
                 )  # fmt: skip
             written.append(review)
     except OSError as exc:

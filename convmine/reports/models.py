@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
+from convmine.export import local_time
 from convmine.schema import Call, Tag
 
 ColumnKind = Literal["text", "int", "pct", "days", "datetime", "call", "labels"]
@@ -47,14 +48,15 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[dict[str, Any]]
 
-    def csv_rows(self) -> Iterator[dict[str, Any]]:
-        """Rows with datetimes as ISO text, rates to 4 decimals and label lists joined by ``;``."""
+    def csv_rows(self, tz: tzinfo) -> Iterator[dict[str, Any]]:
+        """Rows with datetimes as ISO text in ``tz`` (with its offset), rates to 4 decimals and label lists
+        joined by ``;``."""
         for row in self.rows:
             out: dict[str, Any] = {}
             for column in self.columns:
                 value = row.get(column.key)
                 if isinstance(value, datetime):
-                    value = value.isoformat()
+                    value = local_time(value, tz)
                 elif column.kind == "pct" and value is not None:
                     value = round(value, 4)
                 elif isinstance(value, list | tuple):

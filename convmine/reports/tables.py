@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import tzinfo
 from pathlib import Path
 
 from convmine.export import write_csv
@@ -126,14 +127,15 @@ def calls_table(
     return Table("calls", "Calls", tuple(columns), data)
 
 
-def write_tables(tables: Iterable[Table], directory: str | Path) -> list[Path]:
-    """Write each table to ``directory/<name>.csv`` (UTF-8 with a BOM, so Excel reads the Chinese)."""
+def write_tables(tables: Iterable[Table], directory: str | Path, tz: tzinfo) -> list[Path]:
+    """Write each table to ``directory/<name>.csv`` (UTF-8 with a BOM, so Excel reads the Chinese), times
+    in ``tz``."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in tables:
         path = folder / f"{table.name}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as stream:
-            write_csv(table.csv_rows(), stream, [column.key for column in table.columns])
+            write_csv(table.csv_rows(tz), stream, [column.key for column in table.columns])
         written.append(path)
     return written

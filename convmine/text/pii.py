@@ -166,16 +166,11 @@ class Masker:
     def mask_call(self, call: Call) -> Call:
         """A copy of ``call`` with every utterance and its source path masked.
 
-        IDs are keys, so they cannot be masked without merging different customers: an ID that is a
-        personal number (a phone number used as customer ID, a file named after one) is refused.
+        An ID that is a personal number is refused (see :func:`id_refusal`).
         """
-        for field in ("call_id", "customer_id", "agent_id"):
-            value = getattr(call, field)
-            if value and (found := _find(value)):
-                raise ConvmineError(
-                    f"{field} holds a {found[0].kind.replace('_', ' ')} number; convmine never stores personal "
-                    "numbers, so give the call, customer or agent the bank's own ID instead"
-                )
+        reason = id_refusal(call_id=call.call_id, customer_id=call.customer_id, agent_id=call.agent_id)
+        if reason:
+            raise ConvmineError(reason)
         utterances = [replace(u, text=self.mask(u.text)) for u in call.utterances]
         source = self.mask(call.source) if call.source else call.source
         return replace(call, utterances=utterances, source=source)
@@ -190,6 +185,19 @@ class Masker:
         if not style.keep_country_code:
             masked = digits[: number.prefix] + masked
         return masked
+
+
+def id_refusal(**ids: str | None) -> str | None:
+    """Why a call with these IDs (``call_id=…``, ``customer_id=…``, ``agent_id=…``) cannot be stored, or
+    ``None``. IDs are keys, so they cannot be masked without merging different customers: an ID that is a
+    personal number (a phone number used as customer ID, a recording named after one) is refused."""
+    for field, value in ids.items():
+        if value and (found := _find(value)):
+            return (
+                f"{field} holds a {found[0].kind.replace('_', ' ')} number; convmine never stores personal "
+                "numbers, so give the call, customer or agent the bank's own ID instead"
+            )
+    return None
 
 
 @cache

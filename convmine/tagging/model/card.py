@@ -35,8 +35,10 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"{training.get('vocabulary', '?')} vocabulary pieces",
         f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
         "the others multi-label (sigmoid); per-label thresholds tuned on dev",
-        f"- trained on {training.get('train_rows', '?')} turns, best dev epoch {training.get('best_epoch', '?')} "
+        f"- trained on {training.get('train_rows', '?')} turns{_joined(training)}, best dev epoch "
+        f"{training.get('best_epoch', '?')} "
         f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
+        *([f"- distilled from `{training['teacher']}`"] if training.get("teacher") else []),
         "",
         "## Scores",
         "| data | turns | micro-F1 | macro-F1 | false-tag rate (no-label turns) |",
@@ -53,3 +55,8 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
     path = directory / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _joined(training: dict) -> str:
+    joined = training.get("joined_rows")
+    return f" ({joined} of them two train turns joined into one)" if joined else ""

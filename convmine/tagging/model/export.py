@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -42,11 +45,42 @@ def export_onnx(network: TaggerNetwork, path: Path) -> Path:
 def quantize_int8(source: Path, target: Path) -> Path:
     """Dynamic int8 quantisation (per channel) of the MatMul weights and the embedding tables (Gather)."""
     quantization = require("onnxruntime.quantization", "onnx", "int8 quantisation")
-    quantization.quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=quantization.QuantType.QInt8,
-        op_types_to_quantize=["MatMul", "Gather"],
-        per_channel=True,
-    )
+    with _without_preprocessing_advice():
+        quantization.quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=quantization.QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gather"],
+            per_channel=True,
+        )
     return target
+
+
+_ADVICE = "Please consider to run pre-processing before quantization"
+
+
+class _PreprocessingAdvice(logging.Filter):
+    """Drops ONNX Runtime's advice to pre-process a graph before quantising it: convmine quantises the
+    graph it exported as it is, and a user of ``convmine train`` can do nothing about the advice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_ADVICE)
+
+
+@contextmanager
+def _without_preprocessing_advice() -> Iterator[None]:
+    """ONNX Runtime logs the advice to the root logger (``logging.warning``), which configures the root
+    logger when it has no handler; for the call, the last-resort handler stands in, so nothing is
+    configured and other warnings still show. Everything is as before afterwards."""
+    root = logging.getLogger()
+    advice = _PreprocessingAdvice()
+    stand_in = logging.lastResort if not root.handlers else None
+    root.addFilter(advice)
+    if stand_in is not None:
+        root.addHandler(stand_in)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
+        if stand_in is not None:
+            root.removeHandler(stand_in)
