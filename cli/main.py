@@ -243,11 +243,16 @@ def profile(
         bool, typer.Option("--fresh-only", help="Hide tags past their time-to-live.")
     ] = False,
     taxonomy: StoreTaxonomyOpt = None,
+    utc_offset: Annotated[
+        str, typer.Option("--utc-offset", help="Time zone to show dates and times in.")
+    ] = DEFAULT_UTC_OFFSET,
 ) -> None:
     """Show a customer's profile merged across all their calls."""
     from convmine.cli.render import profile_table
+    from convmine.timezones import parse_offset
 
     with _errors(), _reading_store(db, taxonomy) as store:
+        zone = parse_offset(utc_offset)
         if not store.calls(customer_id=customer_id):
             raise ConvmineError(f"no calls of customer {customer_id!r} in {db}")
         result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
@@ -258,11 +263,11 @@ def profile(
             "--utc-offset."
         )
     if json_:
-        _print_json(result.to_dict())
+        _print_json(result.to_dict(zone))
     elif not result.entries:
         err.print(f"No tags stored for customer {customer_id!r} in {db}.")
     else:
-        out.print(profile_table(result, out.width))
+        out.print(profile_table(result, out.width, zone))
 
 
 @app.command()

@@ -56,8 +56,9 @@ def _value(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def profile_table(profile: Profile, width: int) -> Table:
-    """The profile as a table; below 140 columns the name, confidence and call columns are left out."""
+def profile_table(profile: Profile, width: int, zone: tzinfo) -> Table:
+    """The profile as a table, dates in ``zone``; below 140 columns the name, confidence and call columns
+    are left out."""
     wide = width >= 140
     table = Table(title=f"Customer profile {profile.customer_id}", title_justify="left")
     table.add_column("label", no_wrap=True)
@@ -79,7 +80,7 @@ def profile_table(profile: Profile, width: int) -> Table:
         cells.append(_value(entry.value))
         if wide:
             cells.append(f"{entry.confidence:.2f}")
-        cells += [entry.observed_at.date().isoformat(), status]
+        cells += [entry.observed_at.astimezone(zone).date().isoformat(), status]
         if wide:
             cells.append(Text(entry.call_id))
         cells.append(Text(_clip(entry.evidence.quote, 40 if wide else 16)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import IO, Any
 
-from convmine.timezones import CHINA_TIME
+from convmine.timezones import CHINA_TIME, local_time
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,11 +44,6 @@ TAG_COLUMNS = [
     "call_id", "customer_id", "agent_id", "observed_at", "label", "value", "confidence", "source",
     "utterance_index", "span_start", "span_end", "quote", "start", "end", "taxonomy_version", "model_version",
 ]  # fmt: skip
-
-
-def local_time(moment: datetime, tz: tzinfo) -> str:
-    """``moment`` as ISO 8601 in ``tz`` with its offset (``2026-05-01T09:30:00+08:00``), as reports show it."""
-    return moment.astimezone(tz).isoformat()
 
 
 def tag_rows(observations: Iterable[Any], tz: tzinfo = CHINA_TIME) -> Iterable[dict[str, Any]]:

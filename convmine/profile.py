@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from convmine.errors import TaxonomyError
 from convmine.schema import Evidence, Tag, TagSource
 from convmine.taxonomy import Label, Taxonomy
+from convmine.timezones import local_time
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -57,8 +58,8 @@ class ProfileEntry:
     source: TagSource
     evidence: Evidence
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form: datetimes as ISO-8601 text, the evidence span as a list."""
+    def to_dict(self, tz: tzinfo = UTC) -> dict[str, object]:
+        """JSON-ready form: times as ISO-8601 text in ``tz`` (with its offset), the evidence span as a list."""
         evidence = self.evidence
         return {
             "label": self.label,
@@ -67,7 +68,7 @@ class ProfileEntry:
             "dimension": self.dimension,
             "value": self.value,
             "confidence": self.confidence,
-            "observed_at": self.observed_at.isoformat(),
+            "observed_at": local_time(self.observed_at, tz),
             "stale": self.stale,
             "current": self.current,
             "call_id": self.call_id,
@@ -92,11 +93,12 @@ class Profile:
     generated_at: datetime
     future: int = 0
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, tz: tzinfo = UTC) -> dict[str, object]:
+        """JSON-ready form, times in ``tz`` (UTC unless given; the CLI passes its ``--utc-offset``)."""
         return {
             "customer_id": self.customer_id,
-            "generated_at": self.generated_at.isoformat(),
-            "tags": [entry.to_dict() for entry in self.entries],
+            "generated_at": local_time(self.generated_at, tz),
+            "tags": [entry.to_dict(tz) for entry in self.entries],
         }
 
 

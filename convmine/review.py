@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 from convmine.errors import InputError, TaxonomyError
-from convmine.export import local_time, write_csv, write_jsonl
+from convmine.export import write_csv, write_jsonl
 from convmine.profile import as_utc
 from convmine.schema import Utterance
-from convmine.timezones import CHINA_TIME
+from convmine.timezones import CHINA_TIME, local_time
 
 if TYPE_CHECKING:
     from convmine.store import LabelFilter, ProfileStore

@@ -29,6 +29,11 @@ def parse_offset(text: str) -> timezone:
     return timezone(moment.utcoffset() or timedelta(0), f"UTC{text.strip()}")
 
 
+def local_time(moment: datetime, tz: tzinfo) -> str:
+    """``moment`` as ISO 8601 in ``tz`` with its offset (``2026-05-01T09:30:00+08:00``), as reports show it."""
+    return moment.astimezone(tz).isoformat()
+
+
 def parse_moment(text: str, tz: tzinfo) -> datetime:
     """A day (``2026-06-01``: its midnight) or an ISO datetime; without an offset it is in ``tz``."""
     try:

@@ -120,3 +120,15 @@ def test_train_without_its_extra_draws_no_progress_bar(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "pip install 'convmine[train]'" in result.output
     assert "epoch" not in result.output
+
+
+def test_profile_shows_local_dates_and_times(tmp_path):
+    db = tmp_path / "early.db"
+    early = _calls(tmp_path / "early", 1, started="2026-05-01T03:00:00")  # 2026-04-30 19:00 UTC
+    assert run("tag", str(early), "--db", str(db), "--model", "rules").exit_code == 0
+    table = run("profile", "C0", "--db", str(db)).output
+    assert "2026-05-01" in table and "2026-04-30" not in table
+    assert "2026-04-30" in run("profile", "C0", "--db", str(db), "--utc-offset", "+00:00").output
+    data = json.loads(run("profile", "C0", "--db", str(db), "--json").output)
+    assert {tag["observed_at"] for tag in data["tags"]} == {"2026-05-01T03:00:00+08:00"}
+    assert data["generated_at"].endswith("+08:00")

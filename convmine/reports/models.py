@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
-from convmine.export import local_time
 from convmine.schema import Call, Tag
+from convmine.timezones import local_time
 
 ColumnKind = Literal["text", "int", "pct", "days", "datetime", "call", "labels"]
 Outcome = Literal["agreed_follow_up", "asked_questions", "ended_call", "continued"]
