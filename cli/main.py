@@ -23,8 +23,9 @@ from rich.progress import (
 )
 
 import convmine
-from convmine.cli.console import err, labelled, out
+from convmine.cli.console import err, labelled, out, writing
 from convmine.cli.helptext import hide_flag_types
+from convmine.cli.options import Db, StoreTaxonomyOpt
 from convmine.errors import ConvmineError
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
@@ -44,18 +45,11 @@ taxonomy_app = typer.Typer(
 )
 app.add_typer(taxonomy_app, name="taxonomy")
 
-Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
 ModelOpt = Annotated[
     str, typer.Option("--model", "-m", help="Tagger name ('default', 'rules') or a saved model directory.")
 ]
 TaxonomyOpt = Annotated[
     Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
-]
-StoreTaxonomyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
-    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -318,19 +312,12 @@ def export(
         rows = tag_rows(store.observations(customer_id=customer_id), parse_offset(utc_offset))
         # A CSV file gets a BOM so that Excel reads the Chinese; stdout stays plain UTF-8.
         encoding = "utf-8-sig" if format is ExportFormat.csv else "utf-8"
-        try:
-            stream = output.open("w", encoding=encoding, newline="") if output else sys.stdout
-        except OSError as exc:
-            raise ConvmineError(f"cannot write {output}: {exc.strerror}") from None
-        try:
+        with writing(output, encoding) as stream:
             n = (
                 write_csv(rows, stream, TAG_COLUMNS)
                 if format is ExportFormat.csv
                 else write_jsonl(rows, stream)
             )
-        finally:
-            if output:
-                stream.close()
     if output:
         err.print(f"Wrote {n} tags to {output}.")
 
@@ -379,11 +366,8 @@ def evaluate(
             from convmine.export import write_jsonl
 
             wrong = predicted.errors()
-            try:
-                with errors.open("w", encoding="utf-8") as stream:
-                    write_jsonl(wrong, stream)
-            except OSError as exc:
-                raise ConvmineError(f"cannot write {errors}: {exc.strerror}") from None
+            with writing(errors, "utf-8") as stream:
+                write_jsonl(wrong, stream)
             err.print(
                 f"Wrote the {len(wrong)} of {len(predicted.gold)} items the tagger got wrong to {errors}."
             )

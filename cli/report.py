@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from convmine.cli.options import Agent, Customer, Db, Since, StoreTaxonomyOpt, Until
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
 
@@ -22,12 +23,7 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False)]
-Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
-Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
-Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
-Customer = Annotated[str | None, typer.Option("--customer-id", help="Only this customer's calls.")]
 Teams = Annotated[
     Path | None,
     typer.Option("--teams", help="CSV file with columns agent_id and team: adds rates by team.", exists=True),
@@ -42,12 +38,6 @@ Csv = Annotated[
     typer.Option("--csv", help="Also write every table as CSV (and review.csv for `convmine review import`) here.",
                  file_okay=False),
 ]  # fmt: skip
-TaxonomyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
-    ),
-]
 
 
 def _write(
@@ -103,7 +93,7 @@ def objections(
     period: Period = None,
     utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Objections: rates by type, agent, team and over time, what followed them, evidence, calls."""
     _write(
@@ -125,7 +115,7 @@ def feedback(
     period: Period = None,
     utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Voice of the customer: praise and criticism by aspect, complaints, questions, trends, quotes."""
     _write(
@@ -150,7 +140,7 @@ def profiles(
     team: Annotated[str | None, typer.Option("--team", help="Only customers this team has called.")] = None,
     utc_offset: Offset = DEFAULT_UTC_OFFSET,
     csv_dir: Csv = None,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Profile coverage across customers (known, fresh, stale per dimension) and next-call work lists."""
     _write(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +9,8 @@ from typing import IO, Annotated
 
 import typer
 
+from convmine.cli.console import writing
+from convmine.cli.options import Agent, Customer, Db, Since, StoreTaxonomyOpt, Until
 from convmine.review import CONTEXT_TURNS
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
@@ -18,19 +19,8 @@ review_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
-Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
-Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
-Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
-Customer = Annotated[str | None, typer.Option("--customer-id", help="Only this customer's calls.")]
 Offset = Annotated[
     str, typer.Option("--utc-offset", help="Time zone of dates given without one, e.g. +08:00.")
-]
-TaxonomyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
-    ),
 ]
 
 
@@ -51,11 +41,9 @@ def _scope(
 @contextmanager
 def _output(path: Path | None, encoding: str) -> Iterator[IO[str]]:
     """The file at ``path`` (created with its folder), or stdout."""
-    if path is None:
-        yield sys.stdout
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as stream:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path, encoding) as stream:
         yield stream
 
 
@@ -85,7 +73,7 @@ def review_export(
             "--utc-offset", help="Time zone of dates given without one and of the times written, e.g. +08:00."
         ),
     ] = DEFAULT_UTC_OFFSET,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Export tags for review: fill in the verdict column with confirm, reject or add, then import it."""
     from convmine.cli.main import _errors, _reading_store, err
@@ -113,7 +101,7 @@ def review_import(
     reviewer: Annotated[
         str | None, typer.Option("--reviewer", help="Who reviewed, for rows whose reviewer column is empty.")
     ] = None,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Store reviewers' verdicts (with who and when); they override the tagger in profiles and reports."""
     from convmine.cli.main import _errors, _reading_store, out
@@ -141,7 +129,7 @@ def export_training(
         int, typer.Option(min=0, help="Preceding turns to give as each row's context.")
     ] = CONTEXT_TURNS,
     utc_offset: Offset = DEFAULT_UTC_OFFSET,
-    taxonomy: TaxonomyOpt = None,
+    taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Write every reviewed customer turn as labelled JSONL (text, labels, context) for `convmine train`."""
     from convmine.cli.main import _errors, _reading_store, err
