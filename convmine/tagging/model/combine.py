@@ -7,7 +7,8 @@
 - ``"intersection"``: only labels both find (fewest false tags, lowest recall).
 
 Where both find a label, the prediction carries the higher confidence, the rule's span and the
-value either found. The default, ``"model"``, scored best on dev (see ``benchmarks/``).
+value either found; a model label the rules do not place is then narrowed to its clause
+(:meth:`ModelTagger.narrow`). The default, ``"model"``, scored best on dev (see ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal, get_args
 from convmine.errors import ModelError
 from convmine.schema import Prediction, TagSource, Turn
 from convmine.tagging.base import Tagger
+from convmine.tagging.model.tagger import ModelTagger
 
 CombineMode = Literal["model", "union", "intersection"]
 MODES: tuple[str, ...] = get_args(CombineMode)
@@ -39,8 +41,11 @@ class CombinedTagger:
         self._single = {label.id: label.dimension for label in self.taxonomy if label.cardinality == "single"}
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
-        by_model, by_rules = self.model.predict(turns), self.rules.predict(turns)
-        return [self._merge(m, r) for m, r in zip(by_model, by_rules, strict=True)]
+        locating = isinstance(self.model, ModelTagger) and self.model.locate
+        by_model = self.model.predict(turns, locate=False) if locating else self.model.predict(turns)
+        by_rules = self.rules.predict(turns)
+        merged = [self._merge(m, r) for m, r in zip(by_model, by_rules, strict=True)]
+        return self.model.narrow(turns, merged) if locating else merged
 
     def _merge(self, model: list[Prediction], rules: list[Prediction]) -> list[Prediction]:
         ruled = {p.label: p for p in rules}

@@ -1,0 +1,99 @@
+"""Where model tags point: clause spans checked on turns whose answer is known, and what locating costs.
+
+    python benchmarks/span_accuracy.py [--model DIR] [--pairs 600]
+
+The corpus has no gold spans, so the test rows of ``taxonomy/corpus/test.jsonl`` are said two at a time
+as one turn (as :func:`~convmine.tagging.model.training.joined_turns` builds training rows): for a label
+that only one of the two rows carries, the right evidence lies inside that row's text. For every such
+label the tagger finds, a span is *located* when it is narrower than the whole turn, and *right* when it
+lies inside the row that carries the label. ``chance`` is what picking one of the turn's clauses at random
+would get right. Rows are read with their masks and normalisation, as ``convmine tag`` reads them.
+
+Speed: each tagger on the corpus dialogues' customer turns (with their context), with clause locating
+and without, side by side (best of two runs each). Needs the ``onnx`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from convmine.corpus import Example, read_dialogues, read_jsonl
+from convmine.pipeline import Pipeline
+from convmine.tagging.model import CombinedTagger, load_model_tagger, shipped_model
+from convmine.tagging.model.training import TrainSettings, joined_turns
+from convmine.tagging.rules import RuleTagger
+from convmine.taxonomy import load_taxonomy
+from convmine.text import clauses
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "taxonomy" / "corpus"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=None, help="saved model (default: the shipped one)")
+    parser.add_argument("--pairs", type=int, default=600, help="joined test turns to check")
+    args = parser.parse_args()
+    taxonomy = load_taxonomy()
+    model = load_model_tagger(args.model or shipped_model(), taxonomy)
+    taggers = {"model": model, "model+rules": CombinedTagger(model, RuleTagger(taxonomy))}
+
+    rows = [row for row in read_jsonl(CORPUS / "test.jsonl", taxonomy) if row.labels]
+    by_id = {row.id: row for row in rows}
+    settings = TrainSettings(joined_turns=args.pairs / len(rows), seed=7)
+    pairs = []
+    for joined in joined_turns(rows, taxonomy, settings):
+        first, second = (by_id[i] for i in str(joined.id).split("+"))
+        if not set(first.label_ids) & set(second.label_ids):
+            pairs.append((joined, first, second))
+    print(f"{len(pairs)} joined test turns, two labelled rows each with no label in common\n")
+    print(f"{'tagger':12} {'labels':>6} {'located':>8} {'right':>6} {'of located':>10} {'chance':>7}")
+    for name, tagger in taggers.items():
+        _spans(name, Pipeline(tagger), pairs)
+
+    turns = [row.turn for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
+    print(f"\nturns/s on the {len(turns)} customer turns of the corpus dialogues, with their context:")
+    print(f"{'tagger':12} {'whole turn':>10} {'located':>8} {'ratio':>6}")
+    for name, tagger in taggers.items():
+        tagger.predict(turns[:64])  # warm up
+        speed = {True: [], False: []}
+        for locate in (False, True, False, True):
+            model.locate = locate
+            started = time.perf_counter()
+            tagger.predict(turns)
+            speed[locate].append(len(turns) / (time.perf_counter() - started))
+        whole, located = max(speed[False]), max(speed[True])
+        print(f"{name:12} {whole:10.0f} {located:8.0f} {located / whole:6.2f}")
+
+
+def _spans(name: str, pipeline: Pipeline, pairs: list[tuple[Example, Example, Example]]) -> None:
+    turns = [replace(joined, text=pipeline.prepare(joined.text)).turn for joined, _, _ in pairs]
+    found = located = right = 0
+    chance = 0.0
+    for (joined, first, second), predictions in zip(pairs, pipeline.predict(turns), strict=True):
+        parts = {label: (0, len(first.text)) for label in first.label_ids}
+        parts |= {
+            label: (len(joined.text) - len(second.text), len(joined.text)) for label in second.label_ids
+        }
+        cut = clauses(joined.text)
+        for p in predictions:
+            if p.label not in parts or p.span is None:
+                continue
+            found += 1
+            if p.span == (0, len(joined.text)):
+                continue
+            low, high = parts[p.label]
+            located += 1
+            right += low <= p.span[0] and p.span[1] <= high
+            chance += sum(low <= a and b <= high for a, b in cut) / max(len(cut), 1)
+    print(
+        f"{name:12} {found:6} {located / found:8.1%} {right / found:6.1%} "
+        f"{right / max(located, 1):10.1%} {chance / max(located, 1):7.1%}"
+    )
+
+
+if __name__ == "__main__":
+    main()

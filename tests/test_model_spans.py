@@ -1,0 +1,102 @@
+"""Model tags narrowed to the clause that carries them: the shipped model, and the rule on a scorer whose
+answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.extras import need
+
+need("tokenizers", "onnx")
+
+from convmine.schema import Prediction, Turn
+from convmine.tagging.model.base import unigram_tokenizer, write_tokenizer
+from convmine.tagging.model.combine import CombinedTagger
+from convmine.tagging.model.inputs import InputSettings, load_tokenizer
+from convmine.tagging.model.labels import LabelSpace
+from convmine.tagging.model.tagger import ModelTagger
+from convmine.taxonomy import load_taxonomy
+from tests.model_helpers import pieces_for
+
+IDLE, LAGGY = "basic.funds.idle", "feedback.negative.system_laggy"
+TEXT = "钱闲着，APP卡，还慢"  # clauses: 钱闲着 / APP卡 / 还慢
+
+
+class _CharScorer:
+    """Known answers: idle funds (0.9) whenever "闲" is read; laggy (0.9) only when "卡" and "慢" are
+    read together, which no clause of ``TEXT`` does alone. Records how many texts it scored."""
+
+    backend = "onnx"
+
+    def __init__(self, tokenizer, space: LabelSpace):  # type: ignore[no-untyped-def]
+        self.tokenizer, self.space, self.scored = tokenizer, space, 0
+
+    def __call__(self, batches):  # type: ignore[no-untyped-def]
+        results = []
+        for batch in batches:
+            probabilities = np.zeros((len(batch["input_ids"]), len(self.space.labels)), dtype=np.float32)
+            for row, ids in enumerate(batch["input_ids"]):
+                read = {self.tokenizer.id_to_token(int(i)).lstrip("▁") for i in ids}
+                if "闲" in read:
+                    probabilities[row, self.space.labels.index(IDLE)] = 0.9
+                if {"卡", "慢"} <= read:
+                    probabilities[row, self.space.labels.index(LAGGY)] = 0.9
+            results.append(probabilities)
+            self.scored += len(probabilities)
+        return results
+
+
+@pytest.fixture
+def tagger(tmp_path) -> ModelTagger:
+    taxonomy = load_taxonomy()
+    pieces = pieces_for([TEXT, "嗯好的"])
+    write_tokenizer(unigram_tokenizer(pieces, np.zeros(len(pieces))), tmp_path)
+    settings = InputSettings()
+    tokenizer = load_tokenizer(tmp_path / "tokenizer.json", settings)
+    space = LabelSpace.from_taxonomy(taxonomy)
+    scorer = _CharScorer(tokenizer, space)
+    thresholds = np.full(len(space.labels), 0.5, dtype=np.float32)
+    return ModelTagger(scorer, tokenizer, space, thresholds, settings, taxonomy)
+
+
+def _spans(text: str, predictions: list[Prediction]) -> dict[str, str]:
+    return {p.label: text[slice(*p.span)] for p in predictions}
+
+
+def test_a_label_is_narrowed_to_its_clause_and_one_no_clause_carries_alone_keeps_the_turn(tagger):
+    (found,) = tagger.predict([Turn(TEXT, ("您最近手上有闲置资金吗？",))])
+    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT}
+    assert tagger.scorer.scored == 1 + 3  # the turn, then each of its clauses alone
+
+
+def test_no_clause_scoring_without_a_label_or_with_one_clause(tagger):
+    tagger.predict([Turn("嗯好的"), Turn("钱闲着")])
+    assert tagger.scorer.scored == 2
+
+
+def test_locate_off_keeps_whole_turns(tagger):
+    (found,) = tagger.predict([Turn(TEXT)], locate=False)
+    assert _spans(TEXT, found) == {IDLE: TEXT, LAGGY: TEXT} and tagger.scorer.scored == 1
+
+
+class _Rules:
+    name, version, source = "rules", "1", "rule"
+
+    def predict(self, turns):  # type: ignore[no-untyped-def]
+        return [[Prediction(LAGGY, 0.8, (7, 8))] for _ in turns]
+
+
+def test_combined_tagger_keeps_the_rules_span_and_narrows_the_rest(tagger):
+    (found,) = CombinedTagger(tagger, _Rules()).predict([Turn(TEXT)])  # type: ignore[arg-type]
+    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: "卡"}
+
+
+def test_shipped_model_points_each_tag_at_its_clause():
+    need("onnxruntime", "onnx")
+    from convmine.tagging.model import load_model_tagger
+    from convmine.tagging.model.shipped import SHIPPED_DIR
+
+    text = "我手头有二十万闲着，不过只买保本的"
+    (found,) = load_model_tagger(SHIPPED_DIR, load_taxonomy()).predict([Turn(text)])
+    assert _spans(text, found) == {IDLE: "我手头有二十万闲着", "preference.risk.guaranteed": "不过只买保本的"}
