@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "taxonomy" / "corpus"
 FRESH = ROOT / "benchmarks" / "data" / "fresh_phrasings.jsonl"
 FRESH_DIALOGUES = ROOT / "benchmarks" / "data" / "fresh_dialogues.jsonl"
+#: The default combination without the model's clause check (every label kept, whole-turn spans).
+UNCHECKED = f"model+rules:{DEFAULT_MODE}:unchecked"
 
 
 def main() -> None:
@@ -40,6 +42,8 @@ def main() -> None:
     rules = RuleTagger(taxonomy)
     model = load_model_tagger(args.model or shipped_model(), taxonomy)
     taggers = {"rules": rules} | {f"model+rules:{mode}": CombinedTagger(model, rules, mode) for mode in MODES}
+    unchecked = load_model_tagger(args.model or shipped_model(), taxonomy, clause_check=False)
+    taggers[UNCHECKED] = CombinedTagger(unchecked, rules)
     results: dict[str, dict[str, dict[str, float | None]]] = {}
     predicted: dict[str, dict[str, Predicted]] = {}
     print(f"{'tagger':28} {'data':16} {'micro':>6} {'macro':>6} {'false':>6} {'value':>6}")
@@ -60,13 +64,14 @@ def main() -> None:
                 f"{scores.false_tag_rate:6.3f} {value:>6}"
             )
     default = f"model+rules:{DEFAULT_MODE}"
-    print(f"\n{default} minus rules, micro-F1 (95 % paired-bootstrap interval):")
-    for data, outcome in predicted[default].items():
-        d = compare(outcome, predicted["rules"][data])
-        verdict = "clear" if d.clear else "not clear"
-        print(f"  {data:16} {d.delta:+.3f}  [{d.low:+.3f}, {d.high:+.3f}]  {d.items:5} items  {verdict}")
-        results[default][data]["minus_rules"] = d.delta
-        results[default][data]["minus_rules_interval"] = [d.low, d.high]  # type: ignore[assignment]
+    for other in ("rules", UNCHECKED):
+        print(f"\n{default} minus {other}, micro-F1 (95 % paired-bootstrap interval):")
+        for data, outcome in predicted[default].items():
+            d = compare(outcome, predicted[other][data])
+            verdict = "clear" if d.clear else "not clear"
+            print(f"  {data:16} {d.delta:+.3f}  [{d.low:+.3f}, {d.high:+.3f}]  {d.items:5} items  {verdict}")
+            results[default][data][f"minus_{other}"] = d.delta
+            results[default][data][f"minus_{other}_interval"] = [d.low, d.high]  # type: ignore[assignment]
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

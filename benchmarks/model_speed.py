@@ -11,8 +11,8 @@ The fp32 weights come from ``model.safetensors`` where ``convmine train`` left i
 ``model.onnx`` (the shipped default) gives its dequantised int8 weights, which run at fp32 speed but
 score like the int8 weights, so its accuracy column then shows the cost of int8 activations only.
 Turns are the customer turns of ``taxonomy/corpus/dialogues.jsonl`` with their preceding turn
-(realistic lengths), tagged in batches of ``--batch``, without narrowing spans to clauses (the same
-work on every runtime; ``benchmarks/span_accuracy.py`` times that step); accuracy is on
+(realistic lengths), tagged in batches of ``--batch``, without the clause check (its extra pass is the
+same on every runtime; ``benchmarks/clause_check.py`` times it); accuracy is on
 ``taxonomy/corpus/test.jsonl``. Needs the ``train`` and ``onnx`` extras.
 """
 
@@ -115,7 +115,7 @@ def _measure(args: argparse.Namespace) -> dict[str, object]:
         tagger = load_model_tagger(view, taxonomy, backend="onnx", batch_size=batch)
         tagger.scorer = OnnxScorer(view / "model.onnx", workers=args.threads)
         assert "torch" not in sys.modules
-    tagger.locate = False  # the runtimes' scoring alone; benchmarks/span_accuracy.py times clause spans
+    tagger.clause_check = False  # the runtimes' scoring alone; benchmarks/clause_check.py times the check
     turns = [row.turn for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
     tagger.predict(turns[: args.batch])  # warm up
     started = time.perf_counter()

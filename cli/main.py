@@ -51,6 +51,15 @@ ModelOpt = Annotated[
 TaxonomyOpt = Annotated[
     Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
 ]
+CombineOpt = Annotated[
+    Literal["model", "union", "intersection"] | None,
+    typer.Option(
+        "--combine",
+        help="How a model's tags and the rules' merge: the model's labels with the rules' spans where both "
+        "agree (model, the default), every label either finds (union), or only labels both find "
+        "(intersection).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -64,13 +73,15 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _load(model: str, taxonomy: Path | None, mask_style: str | None = None) -> Pipeline:
+def _load(
+    model: str, taxonomy: Path | None, mask_style: str | None = None, combine: str | None = None
+) -> Pipeline:
     """``convmine.load``, printing why the default tagger runs the rules alone (its warning) as a note."""
     from convmine.tagging.model.shipped import ShippedModelUnusedWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ShippedModelUnusedWarning)
-        pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask_style)
+        pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask_style, combine=combine)
     for warning in caught:
         if issubclass(warning.category, ShippedModelUnusedWarning):
             err.print(labelled("Note: ", "yellow", f"{warning.message}."), highlight=False)
@@ -125,6 +136,7 @@ def tag(
         str | None, typer.Option("--customer-id", help="Customer ID for inputs that do not name one.")
     ] = None,
     model: ModelOpt = "default",
+    combine: CombineOpt = None,
     taxonomy: TaxonomyOpt = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
@@ -166,7 +178,7 @@ def tag(
     with _errors():
         if not paths and manifest is None:
             raise ConvmineError("name the transcripts or recordings to tag, or a --manifest")
-        pipeline = _load(model, taxonomy, mask)
+        pipeline = _load(model, taxonomy, mask, combine)
         reached = BatchProgress(0, 0, 0)
         try:
             with (
@@ -326,6 +338,7 @@ def export(
 def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled JSONL: utterance rows, or whole dialogues.")],
     model: ModelOpt = "default",
+    combine: CombineOpt = None,
     taxonomy: TaxonomyOpt = None,
     split: Annotated[
         str | None,
@@ -351,7 +364,7 @@ def evaluate(
     from convmine.evaluate import compare, holds_dialogues, predict_file
 
     with _errors():
-        pipeline = _load(model, taxonomy)
+        pipeline = _load(model, taxonomy, combine=combine)
         predicted = predict_file(pipeline, data, split=split)
         baseline = None if against is None else _load(against, taxonomy)
         difference = (

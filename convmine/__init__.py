@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convmine.errors import ConvmineError
+from convmine.errors import ConvmineError, ModelError
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.taxonomy import Taxonomy, load_taxonomy
@@ -25,17 +25,29 @@ def load(
     *,
     taxonomy: Taxonomy | str | Path | None = None,
     mask_style: MaskStyle | str | None = None,
+    combine: str | None = None,
 ) -> Pipeline:
     """Load a tagging pipeline: a registered tagger (``"default"``, ``"rules"``) or a saved model directory.
 
     ``taxonomy`` is a :class:`Taxonomy`, or the path of a taxonomy file (e.g. a bank's extension);
-    ``mask_style`` a :class:`MaskStyle`, ``"default"`` or ``"full"`` (mask every digit of a personal number).
+    ``mask_style`` a :class:`MaskStyle`, ``"default"`` or ``"full"`` (mask every digit of a personal number);
+    ``combine`` how a model's tags and the rules' are merged: ``"model"`` (the default), ``"union"`` or
+    ``"intersection"`` (see :mod:`convmine.tagging.model.combine`).
     """
     from convmine.tagging.registry import create
 
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
-    return Pipeline(create(name, taxonomy), masker=Masker(mask_style))
+    if combine is not None and str(name) == "rules":
+        raise ModelError(
+            f"combination mode {combine!r} merges a model's tags with the rules'; 'rules' has no model"
+        )
+    tagger = create(name, taxonomy)
+    if combine is not None:
+        from convmine.tagging.model.combine import recombined
+
+        tagger = recombined(tagger, combine)
+    return Pipeline(tagger, masker=Masker(mask_style))
 
 
 __all__ = [

@@ -110,3 +110,39 @@ def test_shipped_model_scores_a_turn_the_same_whatever_is_tagged_with_it():
     others = [Turn("你们APP老是卡，转账转不出去，气死我了" * 3), Turn("嗯"), Turn("我只买保本的，亏不起")]
     alone = tagger.scores([turn])
     assert (tagger.scores([*others, turn])[-1] == alone[0]).all()
+
+
+def test_combination_mode_from_load_and_the_command_line(tmp_path):
+    """``--combine``/``combine=`` picks how the shipped model's tags merge with the rules', on a turn where
+    the two disagree (the model reads a fund company, the rules a fund product)."""
+    need("onnxruntime", "onnx")
+    need("tokenizers", "onnx")
+    import json
+
+    import convmine
+    from convmine.cli.main import app
+    from convmine.errors import ModelError
+
+    turn = "我在国泰基金有个账户"
+    found = {
+        mode: {t.label for t in convmine.load(combine=mode)(turn).tags}
+        for mode in ("model", "union", "intersection")
+    }
+    assert found["intersection"] < found["model"] < found["union"]
+    assert convmine.load(combine="union").version.endswith(":union")
+    with pytest.raises(ModelError, match="unknown combination mode"):
+        convmine.load(combine="both")
+    with pytest.raises(ModelError, match="'rules' has no model"):
+        convmine.load("rules", combine="union")
+
+    data = tmp_path / "turns.jsonl"
+    data.write_text(json.dumps({"text": turn, "labels": sorted(found["model"])}) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    micro = {}
+    for mode in ("model", "union", "intersection"):
+        result = runner.invoke(app, ["evaluate", str(data), "--combine", mode, "--json"])
+        assert result.exit_code == 0, result.output
+        micro[mode] = json.loads(result.output)["micro_f1"]
+    assert micro["model"] == 1.0 > micro["union"] > micro["intersection"] == 0.0
+    refused = runner.invoke(app, ["evaluate", str(data), "--model", "rules", "--combine", "union"])
+    assert refused.exit_code == 1 and "'rules' has no model" in refused.output

@@ -1,5 +1,5 @@
-"""Model tags narrowed to the clause that carries them: the shipped model, and the rule on a scorer whose
-answers are known."""
+"""The model's clause check: a tag in a turn of several clauses must be carried by one clause, which
+becomes its span. The shipped model, and the rule on a scorer whose answers are known."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from convmine.tagging.model.base import unigram_tokenizer, write_tokenizer
 from convmine.tagging.model.combine import CombinedTagger
 from convmine.tagging.model.inputs import InputSettings, load_tokenizer
 from convmine.tagging.model.labels import LabelSpace
-from convmine.tagging.model.tagger import ModelTagger
+from convmine.tagging.model.tagger import CERTAIN, ModelTagger
 from convmine.taxonomy import load_taxonomy
 from tests.model_helpers import pieces_for
 
@@ -31,6 +31,7 @@ class _CharScorer:
 
     def __init__(self, tokenizer, space: LabelSpace):  # type: ignore[no-untyped-def]
         self.tokenizer, self.space, self.scored = tokenizer, space, 0
+        self.laggy = 0.9
 
     def __call__(self, batches):  # type: ignore[no-untyped-def]
         results = []
@@ -41,7 +42,7 @@ class _CharScorer:
                 if "闲" in read:
                     probabilities[row, self.space.labels.index(IDLE)] = 0.9
                 if {"卡", "慢"} <= read:
-                    probabilities[row, self.space.labels.index(LAGGY)] = 0.9
+                    probabilities[row, self.space.labels.index(LAGGY)] = self.laggy
             results.append(probabilities)
             self.scored += len(probabilities)
         return results
@@ -64,9 +65,9 @@ def _spans(text: str, predictions: list[Prediction]) -> dict[str, str]:
     return {p.label: text[slice(*p.span)] for p in predictions}
 
 
-def test_a_label_is_narrowed_to_its_clause_and_one_no_clause_carries_alone_keeps_the_turn(tagger):
+def test_a_label_gets_the_span_of_its_clause_and_one_no_clause_carries_alone_is_dropped(tagger):
     (found,) = tagger.predict([Turn(TEXT, ("您最近手上有闲置资金吗？",))])
-    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT}
+    assert _spans(TEXT, found) == {IDLE: "钱闲着"}
     assert tagger.scorer.scored == 1 + 3  # the turn, then each of its clauses alone
 
 
@@ -75,9 +76,22 @@ def test_no_clause_scoring_without_a_label_or_with_one_clause(tagger):
     assert tagger.scorer.scored == 2
 
 
-def test_locate_off_keeps_whole_turns(tagger):
-    (found,) = tagger.predict([Turn(TEXT)], locate=False)
+def test_a_label_the_model_is_near_certain_of_stands_without_a_clause(tagger):
+    tagger.scorer.laggy = CERTAIN
+    (found,) = tagger.predict([Turn(TEXT)])
+    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT}
+
+
+def test_without_the_clause_check_every_label_spans_the_whole_turn(tagger):
+    (found,) = tagger.predict([Turn(TEXT)], clause_check=False)
     assert _spans(TEXT, found) == {IDLE: TEXT, LAGGY: TEXT} and tagger.scorer.scored == 1
+
+
+def test_a_clause_is_read_with_the_turns_context(tagger):
+    """The context alone carries "闲" here: each clause, read with it, carries idle funds (the first of
+    equals wins); laggy needs both clauses, so it is dropped."""
+    (found,) = tagger.predict([Turn("APP卡，还慢", ("闲",))])
+    assert _spans("APP卡，还慢", found) == {IDLE: "APP卡"}
 
 
 class _Rules:
@@ -87,7 +101,7 @@ class _Rules:
         return [[Prediction(LAGGY, 0.8, (7, 8))] for _ in turns]
 
 
-def test_combined_tagger_keeps_the_rules_span_and_narrows_the_rest(tagger):
+def test_combined_tagger_keeps_a_label_the_rules_place_and_checks_the_rest(tagger):
     (found,) = CombinedTagger(tagger, _Rules()).predict([Turn(TEXT)])  # type: ignore[arg-type]
     assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: "卡"}
 

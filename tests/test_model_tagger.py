@@ -164,8 +164,13 @@ def test_quantising_logs_no_pre_processing_advice_and_leaves_logging_as_it_was(t
 
 
 def test_loads_through_convmine_load(trained):
+    """A saved directory is combined with the rules, as the shipped model is."""
+    from convmine.tagging.model import CombinedTagger
+
     pipeline = convmine.load(trained)
+    assert isinstance(pipeline.tagger, CombinedTagger) and pipeline.tagger.mode == "model"
     assert {t.label for t in pipeline("不需要谢谢").tags} == {"objection.refusal.no_need"}
+    assert convmine.load(trained, combine="intersection").tagger.mode == "intersection"
 
 
 def test_model_for_another_taxonomy_is_refused(trained, taxonomy, tmp_path):

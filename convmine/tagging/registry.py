@@ -28,13 +28,15 @@ def names() -> list[str]:
 
 
 def create(name: str | Path, taxonomy: Taxonomy) -> Tagger:
-    """Build the tagger registered as ``name``, or load the saved model directory ``name``."""
+    """Build the tagger registered as ``name``, or load the saved model directory ``name`` (combined with
+    the rules, as the shipped model is: see :class:`~convmine.tagging.model.CombinedTagger`)."""
     if str(name) in _FACTORIES:
         return _FACTORIES[str(name)](taxonomy)
     if Path(name).is_dir():
-        from convmine.tagging.model import load_model_tagger
+        from convmine.tagging.model import CombinedTagger, load_model_tagger
+        from convmine.tagging.rules import RuleTagger
 
-        return load_model_tagger(name, taxonomy)
+        return CombinedTagger(load_model_tagger(name, taxonomy), RuleTagger(taxonomy))
     raise ModelError(f"unknown tagger {str(name)!r}; choose one of {', '.join(names())} or a model directory")
 
 

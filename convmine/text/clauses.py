@@ -1,7 +1,8 @@
 """Clauses of a turn: the stretches between punctuation (or the spaces ASR systems put instead).
 
-A model tag's evidence is narrowed to the clause that carries it (see :class:`ModelTagger`), so a
-quality reviewer reads "只买保本的" rather than the whole of a long turn.
+A model tag in a turn of several clauses must be carried by one of them, which becomes its evidence
+span (see :class:`~convmine.tagging.model.ModelTagger`), so a quality reviewer reads "只买保本的"
+rather than the whole of a long turn.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
 - ``"intersection"``: only labels both find (fewest false tags, lowest recall).
 
 Where both find a label, the prediction carries the higher confidence, the rule's span and the
-value either found; a model label the rules do not place is then narrowed to its clause
-(:meth:`ModelTagger.narrow`). The default, ``"model"``, scored best on dev (see ``benchmarks/``).
+value either found; a label the rules do not place then goes through the model's clause check
+(:meth:`ModelTagger.supported`). The default, ``"model"``, scored best on dev (see ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ class CombinedTagger:
     source: TagSource = "model"
 
     def __init__(self, model: Tagger, rules: Tagger, mode: CombineMode = DEFAULT_MODE):
-        if mode not in MODES:
-            raise ModelError(f"unknown combination mode {mode!r}; choose one of {', '.join(MODES)}")
+        _check(mode)
         self.model, self.rules, self.mode = model, rules, mode
         self.taxonomy = model.taxonomy
         self.name = model.name if mode == "model" else f"{model.name}+{rules.name}"
@@ -41,11 +40,11 @@ class CombinedTagger:
         self._single = {label.id: label.dimension for label in self.taxonomy if label.cardinality == "single"}
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
-        locating = isinstance(self.model, ModelTagger) and self.model.locate
-        by_model = self.model.predict(turns, locate=False) if locating else self.model.predict(turns)
+        checking = isinstance(self.model, ModelTagger) and self.model.clause_check
+        by_model = self.model.predict(turns, clause_check=False) if checking else self.model.predict(turns)
         by_rules = self.rules.predict(turns)
         merged = [self._merge(m, r) for m, r in zip(by_model, by_rules, strict=True)]
-        return self.model.narrow(turns, merged) if locating else merged
+        return self.model.supported(turns, merged) if checking else merged
 
     def _merge(self, model: list[Prediction], rules: list[Prediction]) -> list[Prediction]:
         ruled = {p.label: p for p in rules}
@@ -59,6 +58,20 @@ class CombinedTagger:
                 if p.label not in found and self._single.get(p.label) not in taken:
                     merged.append(p)
         return merged
+
+
+def recombined(tagger: Tagger, mode: str) -> Tagger:
+    """``tagger`` with its model's and the rules' tags merged in ``mode``. A tagger that combines nothing
+    (the rules standing in for the default model, which warned why) is returned as it is."""
+    _check(mode)
+    if isinstance(tagger, CombinedTagger):
+        return CombinedTagger(tagger.model, tagger.rules, mode)  # type: ignore[arg-type]  # checked
+    return tagger
+
+
+def _check(mode: str) -> None:
+    if mode not in MODES:
+        raise ModelError(f"unknown combination mode {mode!r}; choose one of {', '.join(MODES)}")
 
 
 def _agree(model: Prediction, rule: Prediction) -> Prediction:

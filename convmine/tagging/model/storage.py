@@ -96,15 +96,20 @@ def write_config(directory: Path, config: ModelConfig) -> None:
 
 
 def load_model_tagger(
-    path: str | Path, taxonomy: Taxonomy, *, backend: Backend = "auto", batch_size: int | None = None
+    path: str | Path,
+    taxonomy: Taxonomy,
+    *,
+    backend: Backend = "auto",
+    batch_size: int | None = None,
+    clause_check: bool = True,
 ) -> ModelTagger:
     """Load a saved model directory as a tagger.
 
     ``backend="auto"`` uses ``model.onnx`` with ONNX Runtime (the ``onnx`` extra) when the directory has
     one, else the torch weights (the ``train`` extra). ``batch_size`` defaults to 1 on ONNX Runtime
     (int8 scores then never depend on neighbouring turns; see :mod:`~convmine.tagging.model.runtime`)
-    and 64 on torch. Raises :class:`ModelError` when the directory is not a model or was trained for
-    another taxonomy.
+    and 64 on torch; ``clause_check`` see :class:`ModelTagger`. Raises :class:`ModelError` when the
+    directory is not a model or was trained for another taxonomy.
     """
     directory = Path(path)
     config = ModelConfig.read(directory)
@@ -124,6 +129,7 @@ def load_model_tagger(
         name=config.name,
         version=config.version,
         batch_size=batch_size or (1 if scorer.backend == "onnx" else 64),
+        clause_check=clause_check,
     )
 
 

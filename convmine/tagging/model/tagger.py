@@ -16,6 +16,9 @@ from convmine.taxonomy import Taxonomy
 from convmine.text import clauses, find_rates
 
 VALUE_LABEL = "preference.return.target"
+#: A label scored at least this high on the whole turn is kept even when no clause carries it alone
+#: (chosen on dev: such labels are mostly right, those below mostly wrong).
+CERTAIN = 0.99
 #: The agent has just asked for a yield, so a bare number ("四吧") is one.
 _ASKS_FOR_RATE = re.compile(r"收益|利率|年化|利息|几个点|多少个点|回报")
 
@@ -23,10 +26,11 @@ _ASKS_FOR_RATE = re.compile(r"收益|利率|年化|利息|几个点|多少个点
 class ModelTagger:
     """Scores each customer turn (read with its context) and keeps labels above their thresholds.
 
-    Spans: a yield target's is the number found by :func:`convmine.text.find_rates`. Any other label
-    found in a turn of several clauses is located by :meth:`narrow`: its span is the clause that
-    carries it on its own. Otherwise (one clause, or a label no clause carries alone) the span is the
-    whole turn. ``locate=False`` skips this, saving a scoring pass over the clauses of tagged turns.
+    Spans: a yield target's is the number found by :func:`convmine.text.find_rates`. In a turn of
+    several clauses, every other label must be carried by one clause on its own (:meth:`supported`):
+    its span is that clause, and a label no clause carries is dropped unless the model is near certain
+    of it (:data:`CERTAIN`). Other labels span the whole turn. ``clause_check=False`` skips the check (every label kept, spans the whole
+    turn), saving a scoring pass over the clauses of tagged turns.
     """
 
     source: TagSource = "model"
@@ -43,7 +47,7 @@ class ModelTagger:
         name: str = "model",
         version: str = "",
         batch_size: int = 1,
-        locate: bool = True,
+        clause_check: bool = True,
     ):
         self.scorer = scorer
         self.tokenizer = tokenizer
@@ -54,7 +58,7 @@ class ModelTagger:
         self.name = name
         self.version = version
         self.batch_size = batch_size
-        self.locate = locate
+        self.clause_check = clause_check
 
     def scores(self, turns: Sequence[Turn]) -> np.ndarray:
         """Probabilities ``(turns, labels)``. With ``batch_size`` 1 (the default) each turn is scored
@@ -70,9 +74,8 @@ class ModelTagger:
             result[chunk] = probabilities
         return result
 
-    def predict(self, turns: Sequence[Turn], *, locate: bool | None = None) -> list[list[Prediction]]:
-        """Predictions per turn; ``locate`` (default: the tagger's setting) narrows their spans with
-        :meth:`narrow`."""
+    def predict(self, turns: Sequence[Turn], *, clause_check: bool | None = None) -> list[list[Prediction]]:
+        """Predictions per turn; ``clause_check`` (default: the tagger's setting) applies :meth:`supported`."""
         if not turns:
             return []
         decoded = self.space.decode(self.scores(turns), self.thresholds)
@@ -80,15 +83,18 @@ class ModelTagger:
             [self._prediction(turn, index, confidence) for index, confidence in hits]
             for turn, hits in zip(turns, decoded, strict=True)
         ]
-        return self.narrow(turns, predictions) if (self.locate if locate is None else locate) else predictions
+        check = self.clause_check if clause_check is None else clause_check
+        return self.supported(turns, predictions) if check else predictions
 
-    def narrow(
+    def supported(
         self, turns: Sequence[Turn], predictions: Sequence[list[Prediction]]
     ) -> list[list[Prediction]]:
-        """Give each whole-turn prediction of a turn of several clauses the span of the clause that scores
-        highest for its label on its own, if that clause alone passes the label's threshold: one extra
-        scoring pass over the clauses of such turns, each read without context (the context would
-        double the cost and barely moves the choice, see ``benchmarks/span_accuracy.py``)."""
+        """The clause check for predictions whose span is a whole turn of several clauses: each clause is
+        scored on its own, with the turn's context; a prediction takes the span of the clause scoring
+        highest for its label among those that pass the label's threshold. If none does, it is dropped
+        (labels that only the clauses together suggest are mostly false: ``benchmarks/model_accuracy.py``)
+        unless its confidence reaches :data:`CERTAIN`. Predictions with a narrower span (a yield's
+        number, the rules' words) are kept as they are."""
         index = {label: i for i, label in enumerate(self.space.labels)}
         whole = [(0, len(turn.text)) for turn in turns]
         pending = {
@@ -98,20 +104,22 @@ class ModelTagger:
             and len(cut := clauses(turns[n].text)) > 1
         }
         pieces = [(n, span) for n, cut in pending.items() for span in cut]
-        alone = self.scores([Turn(turns[n].text[start:end]) for n, (start, end) in pieces])
+        alone = self.scores([Turn(turns[n].text[start:end], turns[n].context) for n, (start, end) in pieces])
         best: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
         for row, (n, span) in enumerate(pieces):
             for label in (p.label for p in predictions[n] if p.span == whole[n] and p.label in index):
                 score = float(alone[row, index[label]])
                 if score >= self.thresholds[index[label]] and score > best.get((n, label), (-1.0,))[0]:
                     best[(n, label)] = (score, span)
-        return [
-            [
-                replace(p, span=best[(n, p.label)][1]) if p.span == whole[n] and (n, p.label) in best else p
-                for p in found
-            ]
-            for n, found in enumerate(predictions)
-        ]
+
+        def checked(n: int, p: Prediction) -> Prediction | None:
+            if n not in pending or p.span != whole[n] or p.label not in index:
+                return p
+            if (n, p.label) in best:
+                return replace(p, span=best[(n, p.label)][1])
+            return p if p.confidence >= CERTAIN else None
+
+        return [[q for p in found if (q := checked(n, p)) is not None] for n, found in enumerate(predictions)]
 
     def _prediction(self, turn: Turn, index: int, confidence: float) -> Prediction:
         label, confidence, whole = self.space.labels[index], round(confidence, 4), (0, len(turn.text))

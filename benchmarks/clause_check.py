@@ -1,16 +1,17 @@
-"""Where model tags point: clause spans checked on turns whose answer is known, and what locating costs.
+"""The model's clause check: where its spans point, what it keeps, and what it costs.
 
-    python benchmarks/span_accuracy.py [--model DIR] [--pairs 600]
+    python benchmarks/clause_check.py [--model DIR] [--pairs 600]
 
-The corpus has no gold spans, so the test rows of ``taxonomy/corpus/test.jsonl`` are said two at a time
+Spans. The corpus has no gold spans, so test rows of ``taxonomy/corpus/test.jsonl`` are said two at a time
 as one turn (as :func:`~convmine.tagging.model.training.joined_turns` builds training rows): for a label
-that only one of the two rows carries, the right evidence lies inside that row's text. For every such
-label the tagger finds, a span is *located* when it is narrower than the whole turn, and *right* when it
-lies inside the row that carries the label. ``chance`` is what picking one of the turn's clauses at random
-would get right. Rows are read with their masks and normalisation, as ``convmine tag`` reads them.
+that only one of the two rows carries, the right evidence lies inside that row's text. For each tagger,
+with the check and without: how many such labels it finds, how many of those have a span narrower than
+the turn, and how many spans lie inside the right row. ``chance`` is what picking one of the turn's
+clauses at random would get right. Rows are masked and normalised, as ``convmine tag`` reads them.
 
-Speed: each tagger on the corpus dialogues' customer turns (with their context), with clause locating
-and without, side by side (best of two runs each). Needs the ``onnx`` extra.
+Speed: each tagger on the corpus dialogues' customer turns (with their context), with the check and
+without, side by side (best of two runs each). Accuracy with and without the check on every data set is
+in ``benchmarks/model_accuracy.py``. Needs the ``onnx`` extra.
 """
 
 from __future__ import annotations
@@ -49,35 +50,41 @@ def main() -> None:
         first, second = (by_id[i] for i in str(joined.id).split("+"))
         if not set(first.label_ids) & set(second.label_ids):
             pairs.append((joined, first, second))
-    print(f"{len(pairs)} joined test turns, two labelled rows each with no label in common\n")
-    print(f"{'tagger':12} {'labels':>6} {'located':>8} {'right':>6} {'of located':>10} {'chance':>7}")
+    print(
+        f"{len(pairs)} joined test turns, two labelled rows each with no label in common; labels that one row"
+    )
+    print("carries: found, found with a span narrower than the turn, and with a span inside the right row\n")
+    print(f"{'tagger':12} {'check':>5} {'found':>6} {'narrow':>7} {'right':>6} {'chance':>7}")
     for name, tagger in taggers.items():
-        _spans(name, Pipeline(tagger), pairs)
+        for check in (False, True):
+            model.clause_check = check
+            _spans(f"{name:12} {check!s:>5}", Pipeline(tagger), pairs)
 
     turns = [row.turn for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
     print(f"\nturns/s on the {len(turns)} customer turns of the corpus dialogues, with their context:")
-    print(f"{'tagger':12} {'whole turn':>10} {'located':>8} {'ratio':>6}")
+    print(f"{'tagger':12} {'unchecked':>9} {'checked':>8} {'ratio':>6}")
     for name, tagger in taggers.items():
         tagger.predict(turns[:64])  # warm up
-        speed = {True: [], False: []}
-        for locate in (False, True, False, True):
-            model.locate = locate
+        speed: dict[bool, list[float]] = {True: [], False: []}
+        for check in (False, True, False, True):
+            model.clause_check = check
             started = time.perf_counter()
             tagger.predict(turns)
-            speed[locate].append(len(turns) / (time.perf_counter() - started))
-        whole, located = max(speed[False]), max(speed[True])
-        print(f"{name:12} {whole:10.0f} {located:8.0f} {located / whole:6.2f}")
+            speed[check].append(len(turns) / (time.perf_counter() - started))
+        unchecked, checked = max(speed[False]), max(speed[True])
+        print(f"{name:12} {unchecked:9.0f} {checked:8.0f} {checked / unchecked:6.2f}")
 
 
-def _spans(name: str, pipeline: Pipeline, pairs: list[tuple[Example, Example, Example]]) -> None:
+def _spans(row: str, pipeline: Pipeline, pairs: list[tuple[Example, Example, Example]]) -> None:
     turns = [replace(joined, text=pipeline.prepare(joined.text)).turn for joined, _, _ in pairs]
-    found = located = right = 0
+    carried = found = narrow = right = 0
     chance = 0.0
     for (joined, first, second), predictions in zip(pairs, pipeline.predict(turns), strict=True):
         parts = {label: (0, len(first.text)) for label in first.label_ids}
         parts |= {
             label: (len(joined.text) - len(second.text), len(joined.text)) for label in second.label_ids
         }
+        carried += len(parts)
         cut = clauses(joined.text)
         for p in predictions:
             if p.label not in parts or p.span is None:
@@ -86,12 +93,11 @@ def _spans(name: str, pipeline: Pipeline, pairs: list[tuple[Example, Example, Ex
             if p.span == (0, len(joined.text)):
                 continue
             low, high = parts[p.label]
-            located += 1
+            narrow += 1
             right += low <= p.span[0] and p.span[1] <= high
             chance += sum(low <= a and b <= high for a, b in cut) / max(len(cut), 1)
     print(
-        f"{name:12} {found:6} {located / found:8.1%} {right / found:6.1%} "
-        f"{right / max(located, 1):10.1%} {chance / max(located, 1):7.1%}"
+        f"{row} {found / carried:6.1%} {narrow / carried:7.1%} {right / carried:6.1%} {chance / carried:7.1%}"
     )
 
 
