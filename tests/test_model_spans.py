@@ -114,3 +114,11 @@ def test_shipped_model_points_each_tag_at_its_clause():
     text = "我手头有二十万闲着，不过只买保本的"
     (found,) = load_model_tagger(SHIPPED_DIR, load_taxonomy()).predict([Turn(text)])
     assert _spans(text, found) == {IDLE: "我手头有二十万闲着", "preference.risk.guaranteed": "不过只买保本的"}
+
+
+def test_the_version_says_whether_the_check_runs(tagger):
+    """Tags keep the tagger's version as provenance; the check changes what is tagged."""
+    combined = CombinedTagger(tagger, _Rules())  # type: ignore[arg-type]
+    assert tagger.version.endswith(":clauses") and ":clauses+" in combined.version
+    tagger.clause_check = False
+    assert tagger.version == tagger.model_version and ":clauses" not in combined.version

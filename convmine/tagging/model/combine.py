@@ -36,8 +36,11 @@ class CombinedTagger:
         self.model, self.rules, self.mode = model, rules, mode
         self.taxonomy = model.taxonomy
         self.name = model.name if mode == "model" else f"{model.name}+{rules.name}"
-        self.version = f"{model.version}+{rules.version}:{mode}"
         self._single = {label.id: label.dimension for label in self.taxonomy if label.cardinality == "single"}
+
+    @property
+    def version(self) -> str:
+        return f"{self.model.version}+{self.rules.version}:{self.mode}"
 
     def predict(self, turns: Sequence[Turn]) -> list[list[Prediction]]:
         checking = isinstance(self.model, ModelTagger) and self.model.clause_check

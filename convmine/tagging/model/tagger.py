@@ -29,8 +29,10 @@ class ModelTagger:
     Spans: a yield target's is the number found by :func:`convmine.text.find_rates`. In a turn of
     several clauses, every other label must be carried by one clause on its own (:meth:`supported`):
     its span is that clause, and a label no clause carries is dropped unless the model is near certain
-    of it (:data:`CERTAIN`). Other labels span the whole turn. ``clause_check=False`` skips the check (every label kept, spans the whole
-    turn), saving a scoring pass over the clauses of tagged turns.
+    of it (:data:`CERTAIN`). Other labels span the whole turn. ``clause_check=False`` skips the check
+    (every label kept, spans the whole turn), saving a scoring pass over the clauses of tagged turns.
+    ``model_version`` is the saved model's; ``version`` adds ``:clauses`` while the check runs, since
+    it changes what is tagged (tags keep it as their provenance).
     """
 
     source: TagSource = "model"
@@ -56,9 +58,13 @@ class ModelTagger:
         self.settings = settings
         self.taxonomy = taxonomy
         self.name = name
-        self.version = version
+        self.model_version = version
         self.batch_size = batch_size
         self.clause_check = clause_check
+
+    @property
+    def version(self) -> str:
+        return f"{self.model_version}:clauses" if self.clause_check else self.model_version
 
     def scores(self, turns: Sequence[Turn]) -> np.ndarray:
         """Probabilities ``(turns, labels)``. With ``batch_size`` 1 (the default) each turn is scored

@@ -203,7 +203,7 @@ def train(
         "epochs_run": epoch,
         "seed": settings.seed,
         "layers": network.encoder.config.num_hidden_layers,
-        "teacher": None if teacher is None else f"{teacher.name}@{teacher.version}",
+        "teacher": None if teacher is None else f"{teacher.name}@{teacher.model_version}",
         "vocabulary": int(network.encoder.config.vocab_size),
     }
     write_config(out_dir, config)
