@@ -46,7 +46,10 @@ taxonomy_app = typer.Typer(
 app.add_typer(taxonomy_app, name="taxonomy")
 
 ModelOpt = Annotated[
-    str, typer.Option("--model", "-m", help="Tagger name ('default', 'rules') or a saved model directory.")
+    str,
+    typer.Option(
+        "--model", "-m", help="Tagger name ('default', 'model', 'rules') or a saved model directory."
+    ),
 ]
 TaxonomyOpt = Annotated[
     Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
@@ -347,8 +350,8 @@ def evaluate(
     against: Annotated[
         str | None,
         typer.Option(
-            help="Compare with this tagger ('rules', 'default' or a model directory): micro-F1 difference "
-            "with a 95 % paired-bootstrap interval."
+            help="Compare with this tagger ('rules', 'default' or a model directory, combined the default "
+            "way): micro-F1 difference with a 95 % paired-bootstrap interval."
         ),
     ] = None,
     errors: Annotated[
@@ -392,7 +395,8 @@ def evaluate(
     where = f"{data}, split {split}" if split else str(data)
     out.print(scores_table(scores, f"{pipeline.version} on {where} ({scores.items} items)"))
     if difference is not None:
-        out.print(difference_line(difference, model, against))
+        named = model if combine is None else f"{model} (--combine {combine})"
+        out.print(difference_line(difference, named, against))
 
 
 @taxonomy_app.command("show")

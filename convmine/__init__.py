@@ -38,10 +38,14 @@ def load(
 
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
-    if combine is not None and str(name) == "rules":
-        raise ModelError(
-            f"combination mode {combine!r} merges a model's tags with the rules'; 'rules' has no model"
-        )
+    if combine is not None:
+        from convmine.tagging.model.combine import check_mode
+
+        check_mode(combine)
+        if str(name) == "rules":
+            raise ModelError(
+                f"combination mode {combine!r} merges a model's tags with the rules'; 'rules' has no model"
+            )
     tagger = create(name, taxonomy)
     if combine is not None:
         from convmine.tagging.model.combine import recombined

@@ -112,7 +112,7 @@ class Pipeline:
         return Tag(
             label=prediction.label,
             confidence=round(prediction.confidence, 4),
-            source=self.tagger.source,
+            source=prediction.source or self.tagger.source,
             evidence=Evidence(utterance.index, span, quote, utterance.start, utterance.end),
             value=prediction.value,
             taxonomy_version=self.taxonomy.version,

@@ -46,7 +46,7 @@ VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 CONTEXT_TURNS = 4
 REVIEW_COLUMNS = [
     "call_id", "customer_id", "agent_id", "observed_at", "utterance_index", "start", "text",
-    "label", "name", "value", "confidence", "source", "current_verdict", "verdict", "reviewer", "note",
+    "label", "name", "quote", "value", "confidence", "source", "current_verdict", "verdict", "reviewer", "note",
 ]  # fmt: skip
 _REQUIRED_COLUMNS = ("call_id", "utterance_index", "label", "verdict")
 _ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
@@ -159,6 +159,7 @@ def review_rows(
                 tags_by_turn[tag.evidence.utterance_index].append(
                     {
                         "label": tag.label,
+                        "quote": tag.evidence.quote,
                         "value": tag.value,
                         "confidence": tag.confidence,
                         "source": tag.source,

@@ -80,6 +80,8 @@ class Prediction:
     confidence: float
     span: tuple[int, int] | None = None
     value: float | None = None
+    #: Which tagger found it, where a tagger combines several (else the tagger's own ``source``).
+    source: TagSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,18 @@ def test_without_the_onnx_extra_the_warning_names_the_extra(monkeypatch):
     assert "trained for" not in str(caught[0].message)
 
 
+def test_a_combination_mode_without_the_onnx_extra_tags_with_the_rules(monkeypatch):
+    """Naming a mode must not need numpy: the rules stand in, with the usual warning."""
+    import convmine
+    from convmine.tagging.model.shipped import ShippedModelUnusedWarning
+
+    monkeypatch.setitem(sys.modules, "numpy", None)  # as in a core install
+    for module in ("convmine.tagging.model.combine", "convmine.tagging.model.tagger"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.warns(ShippedModelUnusedWarning, match="numpy"):
+        assert convmine.load(combine="union").tagger.name == "rules"
+
+
 def test_train_command_has_help():
     from convmine.cli.train import train
 

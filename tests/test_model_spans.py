@@ -10,6 +10,7 @@ from tests.extras import need
 
 need("tokenizers", "onnx")
 
+from convmine.pipeline import Pipeline
 from convmine.schema import Prediction, Turn
 from convmine.tagging.model.base import unigram_tokenizer, write_tokenizer
 from convmine.tagging.model.combine import CombinedTagger
@@ -20,7 +21,7 @@ from convmine.taxonomy import load_taxonomy
 from tests.model_helpers import pieces_for
 
 IDLE, LAGGY = "basic.funds.idle", "feedback.negative.system_laggy"
-TEXT = "钱闲着，APP卡，还慢"  # clauses: 钱闲着 / APP卡 / 还慢
+TEXT = "钱闲着，APP卡了，还很慢"  # clauses: 钱闲着 / APP卡了 / 还很慢
 
 
 class _CharScorer:
@@ -90,20 +91,56 @@ def test_without_the_clause_check_every_label_spans_the_whole_turn(tagger):
 def test_a_clause_is_read_with_the_turns_context(tagger):
     """The context alone carries "闲" here: each clause, read with it, carries idle funds (the first of
     equals wins); laggy needs both clauses, so it is dropped."""
-    (found,) = tagger.predict([Turn("APP卡，还慢", ("闲",))])
-    assert _spans("APP卡，还慢", found) == {IDLE: "APP卡"}
+    (found,) = tagger.predict([Turn("APP卡了，还很慢", ("闲",))])
+    assert _spans("APP卡了，还很慢", found) == {IDLE: "APP卡了"}
 
 
 class _Rules:
+    """Finds what it was given, in every turn."""
+
     name, version, source = "rules", "1", "rule"
 
+    def __init__(self, *found: Prediction):
+        self.found = list(found)
+
     def predict(self, turns):  # type: ignore[no-untyped-def]
-        return [[Prediction(LAGGY, 0.8, (7, 8))] for _ in turns]
+        return [list(self.found) for _ in turns]
+
+
+NO_NEED = "objection.refusal.no_need"
 
 
 def test_combined_tagger_keeps_a_label_the_rules_place_and_checks_the_rest(tagger):
-    (found,) = CombinedTagger(tagger, _Rules()).predict([Turn(TEXT)])  # type: ignore[arg-type]
+    (found,) = CombinedTagger(tagger, _Rules(Prediction(LAGGY, 0.8, (7, 8)))).predict([Turn(TEXT)])  # type: ignore[arg-type]
     assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: "卡"}
+
+
+def test_a_label_the_rules_also_find_needs_no_clause(tagger):
+    """Found by both, it stands even where the rules quote the whole turn."""
+    rules = _Rules(Prediction(LAGGY, 0.8, (0, len(TEXT))))
+    (found,) = CombinedTagger(tagger, rules).predict([Turn(TEXT)])  # type: ignore[arg-type]
+    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT}
+
+
+def test_rule_only_labels_keep_the_rules_as_their_source(tagger):
+    rules = _Rules(Prediction(NO_NEED, 0.8, (0, 3)))
+    (union,) = CombinedTagger(tagger, rules, "union").predict([Turn(TEXT)])  # type: ignore[arg-type]
+    assert {p.label: p.source for p in union} == {IDLE: None, NO_NEED: "rule"}
+    tags = Pipeline(CombinedTagger(tagger, rules, "union"))(TEXT).tags  # type: ignore[arg-type]
+    assert {t.label: t.source for t in tags} == {IDLE: "model", NO_NEED: "rule"}  # as stored
+    (model,) = CombinedTagger(tagger, rules).predict([Turn(TEXT)])  # type: ignore[arg-type]
+    assert {p.label for p in model} == {IDLE}
+
+
+def test_the_rules_fill_in_past_the_part_of_a_long_turn_the_model_reads(tagger):
+    text = "钱闲着，" + "嗯" * 100 + "不需要"
+    end = tagger.unread(Turn(text))
+    assert end == tagger.settings.max_text_chars < len(text) - 3
+    past, within = (Prediction(NO_NEED, 0.8, (len(text) - 3, len(text))), Prediction(NO_NEED, 0.8, (0, 3)))
+    (found,) = CombinedTagger(tagger, _Rules(past)).predict([Turn(text)])  # type: ignore[arg-type]
+    assert {p.label: p.source for p in found} == {IDLE: None, NO_NEED: "rule"}
+    (found,) = CombinedTagger(tagger, _Rules(within)).predict([Turn(text)])  # type: ignore[arg-type]
+    assert {p.label for p in found} == {IDLE}
 
 
 def test_shipped_model_points_each_tag_at_its_clause():

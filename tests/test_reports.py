@@ -167,7 +167,7 @@ def test_quotes_are_the_strongest_evidence_from_the_database(store, db):
     assert report.quotes
     for label, quotes in report.quotes.items():
         assert label.startswith("objection.") and 0 < len(quotes) <= 5
-        assert len({q.quote for q in quotes}) == len(quotes)
+        assert len({q.turn for q in quotes}) == len(quotes)  # no turn shown twice
         confidences = [q.confidence for q in quotes]
         assert confidences == sorted(confidences, reverse=True)
         for quote in quotes:

@@ -297,6 +297,8 @@ def test_export_lists_tags_and_untagged_customer_turns(store, tmp_path):
         ("4", ""),  # no tag: where a reviewer adds a missed one
     ]
     assert rows[0]["text"] == "我手头有点闲钱，收益能到三点五就行。" and rows[0]["name"] == "当前有闲置资金"
+    stored = {t.label: t.evidence.quote for t in store.get_call(rows[0]["call_id"]).tags}
+    assert [r["quote"] for r in rows] == [stored[r["label"]] for r in rows[:3]] + [""]  # the evidence shown
     assert all(r["verdict"] == "" and r["current_verdict"] == "" for r in rows)
     only = export(store, tmp_path / "objections.csv", labels="objection", tagged_only=True)
     assert [(r["utterance_index"], r["label"]) for r in only] == [("3", "objection.refusal.no_need")]

@@ -153,7 +153,7 @@ def over_time(data: ScopeData, series: Sequence[Series]) -> tuple[str, list[Grou
 
 def top_quotes(data: ScopeData, prefix: str, per_label: int = QUOTES_PER_LABEL) -> dict[str, list[Quote]]:
     """The strongest evidence per label under ``prefix``: reviewed tags first, then by confidence, then
-    newest; a quote said before is not repeated."""
+    newest; a turn said before (the same words, in another call too) is not repeated."""
     ranked = sorted(
         data.observations(prefix),
         key=lambda o: (o.tag.source != "review", -o.tag.confidence, -o.observed_at.timestamp(), o.call_id),
@@ -161,8 +161,10 @@ def top_quotes(data: ScopeData, prefix: str, per_label: int = QUOTES_PER_LABEL) 
     quotes: dict[str, list[Quote]] = defaultdict(list)
     for obs in ranked:
         found = quotes[obs.tag.label]
-        if len(found) < per_label and all(q.quote != obs.tag.evidence.quote for q in found):
-            found.append(quote_of(data, obs))
+        if len(found) < per_label:
+            quote = quote_of(data, obs)
+            if all(q.turn != quote.turn for q in found):
+                found.append(quote)
     return dict(quotes)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -92,40 +92,49 @@ class ModelTagger:
         check = self.clause_check if clause_check is None else clause_check
         return self.supported(turns, predictions) if check else predictions
 
+    def unread(self, turn: Turn) -> int:
+        """Where the part of ``turn.text`` the model reads ends (it reads the first characters only)."""
+        return len(turn.text) - len(turn.text.lstrip()) + self.settings.max_text_chars
+
     def supported(
-        self, turns: Sequence[Turn], predictions: Sequence[list[Prediction]]
+        self,
+        turns: Sequence[Turn],
+        predictions: Sequence[list[Prediction]],
+        exempt: Sequence[Collection[str]] = (),
     ) -> list[list[Prediction]]:
         """The clause check for predictions whose span is a whole turn of several clauses: each clause is
         scored on its own, with the turn's context; a prediction takes the span of the clause scoring
         highest for its label among those that pass the label's threshold. If none does, it is dropped
         (labels that only the clauses together suggest are mostly false: ``benchmarks/model_accuracy.py``)
         unless its confidence reaches :data:`CERTAIN`. Predictions with a narrower span (a yield's
-        number, the rules' words) are kept as they are."""
+        number) and the labels ``exempt[n]`` of turn ``n`` (those the rules found) are kept as they are."""
         index = {label: i for i, label in enumerate(self.space.labels)}
         whole = [(0, len(turn.text)) for turn in turns]
-        pending = {
-            n: cut
+        exempt = list(exempt) or [()] * len(turns)
+        to_check = [
+            {p.label for p in found if p.span == whole[n] and p.label in index and p.label not in exempt[n]}
             for n, found in enumerate(predictions)
-            if any(p.span == whole[n] and p.label in index for p in found)
-            and len(cut := clauses(turns[n].text)) > 1
+        ]
+        pending = {
+            n: cut for n, labels in enumerate(to_check) if labels and len(cut := clauses(turns[n].text)) > 1
         }
         pieces = [(n, span) for n, cut in pending.items() for span in cut]
         alone = self.scores([Turn(turns[n].text[start:end], turns[n].context) for n, (start, end) in pieces])
         best: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
         for row, (n, span) in enumerate(pieces):
-            for label in (p.label for p in predictions[n] if p.span == whole[n] and p.label in index):
+            for label in to_check[n]:
                 score = float(alone[row, index[label]])
                 if score >= self.thresholds[index[label]] and score > best.get((n, label), (-1.0,))[0]:
                     best[(n, label)] = (score, span)
 
-        def checked(n: int, p: Prediction) -> Prediction | None:
-            if n not in pending or p.span != whole[n] or p.label not in index:
+        def outcome(n: int, p: Prediction) -> Prediction | None:
+            if n not in pending or p.label not in to_check[n]:
                 return p
             if (n, p.label) in best:
                 return replace(p, span=best[(n, p.label)][1])
             return p if p.confidence >= CERTAIN else None
 
-        return [[q for p in found if (q := checked(n, p)) is not None] for n, found in enumerate(predictions)]
+        return [[q for p in found if (q := outcome(n, p)) is not None] for n, found in enumerate(predictions)]
 
     def _prediction(self, turn: Turn, index: int, confidence: float) -> Prediction:
         label, confidence, whole = self.space.labels[index], round(confidence, 4), (0, len(turn.text))
