@@ -3,13 +3,14 @@
 ``mode`` says which labels are kept:
 
 - ``"model"``: the model's labels; the rules lend their more precise span (and value) where they agree,
-  and add what they find past the start of a long turn, which the model does not read.
+  and add what they find past the first characters of a long turn, which the model does not read.
 - ``"union"``: every label either tagger finds; in a ``single`` dimension the model's choice wins.
 - ``"intersection"``: only labels both find (fewest false tags, lowest recall).
 
 Where both find a label, the prediction carries the higher confidence, the rule's span and the
 value either found; the model's labels the rules do not find then go through its clause check
-(:meth:`~convmine.tagging.model.tagger.ModelTagger.supported`). A label only the rules find is tagged with source ``"rule"``. The default, ``"model"``, scored best on dev (see ``benchmarks/``).
+(:meth:`~convmine.tagging.model.tagger.ModelTagger.supported`). A label only the rules find carries
+source ``"rule"``. The default, ``"model"``, scored best on dev (see ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class CombinedTagger:
             new = p.label not in found and self._single.get(p.label) not in taken
             if new and (self.mode == "union" or (p.span is not None and p.span[0] >= unread)):
                 merged.append(replace(p, source="rule"))
-                taken |= {self._single[p.label]} if p.label in self._single else set()
+                if p.label in self._single:
+                    taken.add(self._single[p.label])
         return merged
 
 
