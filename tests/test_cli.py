@@ -141,6 +141,16 @@ def test_show_prints_the_transcript_with_tags_inline(db):
     call_id = sqlite3.connect(db).execute("SELECT call_id FROM tags LIMIT 1").fetchone()[0]
     result = run("show", call_id, "--db", str(db))
     assert result.exit_code == 0 and "customer" in result.output and "↳" in result.output
+    narrower = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT t.quote FROM tags t JOIN utterances u ON u.call_id = t.call_id AND u.idx = t.utterance_index "
+            "WHERE t.call_id = ? AND length(t.quote) < length(u.text)",
+            (call_id,),
+        )
+        .fetchall()
+    )
+    assert narrower and all(f"「{quote}」" in result.output for (quote,) in narrower)  # the evidence, quoted
     missing = run("show", "NO-SUCH-CALL", "--db", str(db))
     assert missing.exit_code == 1 and "no call 'NO-SUCH-CALL'" in missing.output
 
