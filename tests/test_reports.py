@@ -514,3 +514,13 @@ def test_profiles_report_counts_a_call_dated_in_the_future(tmp_path):
         future.save(list(convmine.load("rules").pipe([call])))
         report = build_profiles(future)
     assert report.customers == 1 and report.as_of > soon
+
+
+def test_overlapping_evidence_is_marked_darker_and_escaped():
+    """A clause inside a whole-turn tag stays visible; every mark is titled with its labels."""
+    from convmine.reports.page import _marked
+
+    html = _marked("嗯<b>，只买保本", [(0, 9, "a.whole"), (5, 9, "a.clause")])
+    assert html == (
+        '<mark title="a.whole">嗯&lt;b&gt;，</mark><mark class="overlap" title="a.whole, a.clause">只买保本</mark>'
+    )

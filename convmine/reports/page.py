@@ -64,6 +64,7 @@ ol.turns li:target { background: #fff3c4; }
 ol.turns li.customer { background: #f1f8f3; } ol.turns li.customer:target { background: #fff3c4; }
 .who { display: inline-block; width: 70px; color: var(--muted); } .time { display: inline-block; width: 56px; color: var(--muted); font-variant-numeric: tabular-nums; }
 mark { background: #ffe08a; padding: 0 1px; }
+mark.overlap { background: #f5b84b; }
 .chip { display: inline-block; margin: 0 4px 0 0; padding: 0 6px; border-radius: 10px; background: #e3ecf7; color: #16324f; font-size: 12px; }
 .chip.review { background: #dff3e4; }
 footer.page { color: var(--muted); padding: 0 28px 30px; font-size: 12px; }
@@ -292,7 +293,8 @@ def quote_html(quote: Quote, taxonomy: Taxonomy, tz: tzinfo, anchors: dict[str, 
 
 
 def _marked(text: str, spans: list[tuple[int, int, str]]) -> str:
-    """``text`` escaped, with each evidence span in a ``<mark>`` titled with its labels."""
+    """``text`` escaped, with each evidence span in a ``<mark>`` titled with its labels; where spans
+    overlap (a clause inside a whole-turn tag) the mark is darker (class ``overlap``)."""
     owners: list[list[str]] = [[] for _ in text]
     for start, end, label in spans:
         for i in range(max(start, 0), min(end, len(text))):
@@ -303,7 +305,10 @@ def _marked(text: str, spans: list[tuple[int, int, str]]) -> str:
         while j < len(text) and owners[j] == owners[i]:
             j += 1
         piece = esc(text[i:j])
-        out.append(f'<mark title="{esc(", ".join(owners[i]))}">{piece}</mark>' if owners[i] else piece)
+        overlap = ' class="overlap"' if len(owners[i]) > 1 else ""
+        out.append(
+            f'<mark{overlap} title="{esc(", ".join(owners[i]))}">{piece}</mark>' if owners[i] else piece
+        )
         i = j
     return "".join(out)
 
