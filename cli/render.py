@@ -21,7 +21,8 @@ def summary_table(summary: BatchSummary) -> Table:
     table = Table(title="convmine tag", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("tagger", Text(summary.tagger.split("+")[0]))
+    name, _, version = summary.tagger.partition("@")  # the name in full, the version's first part
+    table.add_row("tagger", Text(f"{name}@{version.split('+')[0]}" if version else name))
     table.add_row("calls tagged", str(summary.calls))
     table.add_row("customers", str(len(summary.customers)))
     table.add_row("customer turns", str(summary.customer_turns))

@@ -53,6 +53,14 @@ def test_tag_prints_a_summary_and_tags_all_four_categories(db):
     assert {label.split(".")[0] for (label,) in rows} == {"basic", "preference", "objection", "feedback"}
 
 
+def test_the_summary_names_the_tagger_and_the_combination(tmp_path):
+    from tests.extras import need
+
+    need("onnxruntime", "onnx")
+    result = run("tag", str(EXAMPLES / "json"), "--db", str(tmp_path / "u.db"), "--combine", "union")
+    assert result.exit_code == 0 and "default+rules@20" in result.output
+
+
 def test_tagging_the_same_folder_twice_leaves_identical_rows(db, tmp_path):
     copy = tmp_path / "again.db"
     assert run("tag", str(EXAMPLES), "--db", str(copy)).exit_code == 0
