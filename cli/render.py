@@ -114,10 +114,9 @@ def transcript(result: TaggedCall, taxonomy: Taxonomy, zone: tzinfo) -> Group:
         for tag in by_turn.get(utterance.index, []):
             name = taxonomy[tag.label].name if tag.label in taxonomy else ""
             value = f" = {_value(tag.value)}" if tag.value is not None else ""
+            # the evidence, where it is narrower than the whole turn
             narrower = tag.evidence.span not in (None, (0, len(utterance.text)))
-            quote = (
-                f"  「{tag.evidence.quote}」" if narrower else ""
-            )  # the evidence, where not the whole turn
+            quote = f"  「{tag.evidence.quote}」" if narrower else ""
             lines.append(
                 Text(
                     f"{'':>12}↳ {tag.label}{value}  {name}{quote}  ({tag.source}, {tag.confidence:.2f})",

@@ -39,7 +39,7 @@ def load(
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
     if combine is not None:
-        from convmine.tagging.model.combine import check_mode
+        from convmine.tagging.model.combine import check_mode, recombined
 
         check_mode(combine)
         if str(name) == "rules":
@@ -48,8 +48,6 @@ def load(
             )
     tagger = create(name, taxonomy)
     if combine is not None:
-        from convmine.tagging.model.combine import recombined
-
         tagger = recombined(tagger, combine)
     return Pipeline(tagger, masker=Masker(mask_style))
 

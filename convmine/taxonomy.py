@@ -181,6 +181,10 @@ class Taxonomy:
             groups.setdefault(label.dimension, []).append(label)
         return groups
 
+    def single_choice(self) -> dict[str, str]:
+        """Label ID → dimension ID, for the labels of ``single`` dimensions (one value at a time)."""
+        return {label.id: label.dimension for label in self if label.cardinality == "single"}
+
     def parse_label(self, text: str) -> tuple[str, float | None]:
         """Split a labelled-data entry such as ``preference.return.target=3.5`` into ID and value."""
         label_id, sep, raw = text.partition("=")

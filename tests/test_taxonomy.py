@@ -44,6 +44,16 @@ def test_cardinality_and_ttl_follow_the_spec(label, cardinality, ttl):
     assert found.category == label.split(".")[0]
 
 
+def test_single_choice_maps_each_label_of_a_single_dimension_to_it():
+    single = load_taxonomy().single_choice()
+    assert single["basic.fund_control.self"] == "basic.fund_control"
+    assert single["preference.risk.guaranteed"] == "preference.risk"
+    assert "objection.refusal.has_advisor" not in single  # multi
+    assert set(single.values()) == {
+        label.dimension for label in load_taxonomy() if label.cardinality == "single"
+    }
+
+
 def test_every_label_has_a_chinese_name_and_the_target_carries_a_value():
     taxonomy = load_taxonomy()
     assert all(label.name for label in taxonomy)

@@ -38,7 +38,7 @@ class CombinedTagger:
         self.model, self.rules, self.mode = model, rules, mode
         self.taxonomy = model.taxonomy
         self.name = model.name if mode == "model" else f"{model.name}+{rules.name}"
-        self._single = {label.id: label.dimension for label in self.taxonomy if label.cardinality == "single"}
+        self._single = self.taxonomy.single_choice()
 
     @property
     def version(self) -> str:
@@ -73,9 +73,9 @@ class CombinedTagger:
 
 
 def recombined(tagger: Tagger, mode: str) -> Tagger:
-    """``tagger`` with its model's and the rules' tags merged in ``mode``. A tagger that combines nothing
-    (the rules standing in for the default model, which warned why) is returned as it is."""
-    check_mode(mode)
+    """``tagger`` with its model's and the rules' tags merged in ``mode`` (checked by :func:`check_mode`
+    first). A tagger that combines nothing (the rules standing in for the default model, which warned
+    why) is returned as it is."""
     if isinstance(tagger, CombinedTagger):
         return CombinedTagger(tagger.model, tagger.rules, mode)  # type: ignore[arg-type]  # checked
     return tagger

@@ -254,7 +254,7 @@ def joined_turns(rows: Sequence[Example], taxonomy: Taxonomy, settings: TrainSet
     alone = [row for row in rows if not row.context]
     if not wanted or not alone:
         return []
-    single = {label.id: label.dimension for label in taxonomy if label.cardinality == "single"}
+    single = taxonomy.single_choice()
     generator = np.random.default_rng(settings.seed + 1)
     joined: list[Example] = []
     for _ in range(wanted * 4):  # tries; pairs that clash are skipped
