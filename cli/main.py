@@ -25,7 +25,7 @@ from rich.progress import (
 import convmine
 from convmine.cli.console import err, labelled, out, writing
 from convmine.cli.helptext import hide_flag_types
-from convmine.cli.options import Db, StoreTaxonomyOpt
+from convmine.cli.options import Db, StoreTaxonomyOpt, TaxonomyOpt
 from convmine.errors import ConvmineError
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
@@ -50,9 +50,6 @@ ModelOpt = Annotated[
     typer.Option(
         "--model", "-m", help="Tagger name ('default', 'model', 'rules') or a saved model directory."
     ),
-]
-TaxonomyOpt = Annotated[
-    Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
 ]
 CombineOpt = Annotated[
     Literal["model", "union", "intersection"] | None,

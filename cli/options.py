@@ -14,6 +14,9 @@ StoreTaxonomyOpt = Annotated[
         "--taxonomy", help="The taxonomy file the calls were tagged with (default: the store's copy)."
     ),
 ]
+TaxonomyOpt = Annotated[
+    Path | None, typer.Option("--taxonomy", help="A taxonomy file replacing or extending the default.")
+]
 Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-06-01) or time on.")]
 Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
 Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from convmine.cli.options import TaxonomyOpt
+
 
 def train(
     data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl (test.jsonl optional).")],
@@ -38,16 +40,26 @@ def train(
             "labels (default 0.3, as for the shipped model; 0 turns it off)."
         ),
     ] = None,
+    clause_turns: Annotated[
+        bool,
+        typer.Option(
+            "--clause-turns",
+            help="Also train on each clause of the labelled train turns of several clauses, with the "
+            "labels the --teacher places in it (clauses given none teach what does not carry a label).",
+        ),
+    ] = False,
     max_minutes: Annotated[
         float | None,
         typer.Option(help="Stop after the epoch that passes this budget; the best epoch so far is kept."),
     ] = None,
     device: Annotated[str, typer.Option(help="torch device: cpu, cuda, mps.")] = "cpu",
+    taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Fine-tune the tagger (early stopping on dev), export int8 ONNX, and print the scores."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    import convmine
     from convmine.cli.main import _errors
     from convmine.cli.main import out as console
     from convmine.tagging.model.training import TrainSettings, require_training_extra
@@ -55,10 +67,12 @@ def train(
 
     with _errors():
         require_training_extra()  # before the progress bar is drawn
+        labels = convmine.load_taxonomy(taxonomy) if taxonomy else None
     settings = TrainSettings(
         layers=layers,
         batch_size=batch_size,
         teacher=teacher,
+        clause_turns=clause_turns,
         max_train_seconds=None if max_minutes is None else max_minutes * 60,
     )
     if joined_turns is not None:
@@ -79,7 +93,15 @@ def train(
                 bar.console.print(f"epoch {step.epoch}: dev micro-F1 {step.dev_micro_f1:.3f}")
 
         result = train_model(
-            data, out, base, epochs=epochs, seed=seed, settings=settings, progress=show, device=device
+            data,
+            out,
+            base,
+            epochs=epochs,
+            seed=seed,
+            settings=settings,
+            taxonomy=labels,
+            progress=show,
+            device=device,
         )
     table = Table(
         title=f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "

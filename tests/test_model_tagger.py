@@ -125,6 +125,16 @@ def test_onnx_fp32_equals_pytorch(trained, taxonomy, tmp_path):
     assert np.abs(torch_tagger.scores(_turns()) - expected).max() < 1e-4
 
 
+def test_exported_graph_fuses_bias_and_gelu(trained):
+    """ONNX Runtime's transformer optimiser rewrote the graph (one BiasGelu per encoder layer)."""
+    import onnx
+
+    config = ModelConfig.read(trained)
+    operators = [node.op_type for node in onnx.load(str(trained / "model.onnx")).graph.node]
+    assert operators.count("BiasGelu") == config.encoder["num_hidden_layers"]
+    assert "Gelu" not in operators and "Erf" not in operators
+
+
 def test_int8_onnx_agrees_with_pytorch(trained, taxonomy):
     torch_tagger = load_model_tagger(trained, taxonomy, backend="torch")
     onnx_tagger = load_model_tagger(trained, taxonomy)  # auto: model.onnx (int8)
@@ -232,6 +242,95 @@ def test_distils_a_smaller_student_from_an_onnx_only_teacher(trained, taxonomy, 
     assert _labels(student.predict(_turns())) == _labels(
         load_model_tagger(teacher, taxonomy).predict(_turns())
     )
+
+
+def test_clause_turns_put_each_label_in_the_clause_that_carries_it(trained, taxonomy):
+    from convmine.corpus import Example
+    from convmine.tagging.model.training import clause_turns
+
+    rows = [
+        Example("我手头有二十万闲着，只买保本的", ("basic.funds.idle", "preference.risk.guaranteed"), id="a"),
+        Example("喂你好，不需要谢谢", ("objection.refusal.no_need",), id="b"),
+        Example(
+            "只买保本的，一年四个点就行", ("preference.risk.guaranteed", "preference.return.target=4"), id="c"
+        ),
+        Example("喂你好，手机银行方便", ("basic.funds.idle",), id="d"),  # no clause carries it: left out
+        Example("只买保本的", ("preference.risk.guaranteed",), id="e"),  # one clause: nothing to add
+        Example("喂你好，不需要谢谢", (), id="f"),  # no label: nothing to place
+    ]
+    placed = clause_turns(rows, load_model_tagger(trained, taxonomy))
+    assert [(row.id, row.text, row.labels) for row in placed] == [
+        ("a~0", "我手头有二十万闲着", ("basic.funds.idle",)),
+        ("a~1", "只买保本的", ("preference.risk.guaranteed",)),
+        ("b~0", "喂你好", ()),
+        ("b~1", "不需要谢谢", ("objection.refusal.no_need",)),
+        ("c~0", "只买保本的", ("preference.risk.guaranteed",)),
+        ("c~1", "一年四个点就行", ("preference.return.target=4",)),
+    ]
+
+
+def test_training_on_clause_turns(trained, taxonomy, tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    data = tmp_path / "data"
+    shutil.copytree(trained.parent / "data", data)
+    two = [
+        {
+            "text": "我手头有二十万闲着，只买保本的",
+            "labels": ["basic.funds.idle", "preference.risk.guaranteed"],
+        }
+    ]
+    write_split(data / "train.jsonl", ROWS + two)
+    arguments = ["train", "--data", str(data), "--out", str(tmp_path / "out"), "--clause-turns"]
+    refused = CliRunner().invoke(app, arguments)
+    assert refused.exit_code != 0 and "need a teacher (--teacher DIR)" in refused.output
+
+    settings = replace(OVERFIT, epochs=2, teacher=trained, clause_turns=True, joined_turns=0)
+    result = train(data, tmp_path / "out", settings=settings, taxonomy=taxonomy)
+    training = json.loads((result.out_dir / "config.json").read_text())["scores"]["training"]
+    assert (training["clause_rows"], training["train_rows"]) == (2, 11)  # 9 rows and the 2 clauses of one
+    assert (
+        "(2 a clause of a train turn on its own, labelled by the teacher)"
+        in (result.out_dir / "README.md").read_text()
+    )
+
+
+def test_train_command_trains_for_a_bank_taxonomy_and_tag_uses_that_model(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(
+        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
+        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    shutil.copytree(trained.parent / "data", data)
+    write_split(
+        data / "train.jsonl", [*ROWS, {"text": "养老金产品", "labels": ["preference.product.pension"]}]
+    )
+    base = tiny_encoder(tmp_path / "base", [*TEXTS, "养老金产品"])
+    out = tmp_path / "bank-model"
+    arguments = ["--data", str(data), "--out", str(out), "--base", str(base), "--epochs", "1"]
+    result = CliRunner().invoke(app, ["train", *arguments, "--taxonomy", str(bank)])
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["taxonomy"]["name"] == "bank" and "preference.product.pension" in config["labels"]
+
+    call = tmp_path / "c.txt"
+    call.write_text("# customer_id: P1\n坐席：您好\n客户：我就想买点养老金产品\n", encoding="utf-8")
+    db = str(tmp_path / "p.db")
+    tagged = CliRunner().invoke(
+        app, ["tag", str(call), "--db", db, "--model", str(out), "--taxonomy", str(bank)]
+    )
+    assert tagged.exit_code == 0, tagged.output
+    assert "rules alone" not in tagged.output and "model@" in tagged.output
+    refused = CliRunner().invoke(app, ["tag", str(call), "--db", db, "--model", str(out)])
+    assert refused.exit_code == 1 and "trained for taxonomy 'bank'" in refused.output
 
 
 def test_keep_layers_spreads_them_evenly():

@@ -58,5 +58,13 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
 
 
 def _joined(training: dict) -> str:
-    joined = training.get("joined_rows")
-    return f" ({joined} of them two train turns joined into one)" if joined else ""
+    extra = [
+        f"{training['joined_rows']} of them two train turns joined into one"
+        if training.get("joined_rows")
+        else "",
+        f"{training['clause_rows']} a clause of a train turn on its own, labelled by the teacher"
+        if training.get("clause_rows")
+        else "",
+    ]
+    said = "; ".join(part for part in extra if part)
+    return f" ({said})" if said else ""

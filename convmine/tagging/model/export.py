@@ -1,4 +1,10 @@
-"""Export the network to ONNX and quantise it to int8 (dynamic quantisation, ONNX Runtime)."""
+"""Export the network to ONNX and quantise it to int8 (dynamic quantisation, ONNX Runtime).
+
+The exported graph goes through ONNX Runtime's transformer optimiser before it is saved, which fuses
+each feed-forward layer's bias and GELU into one operator (``BiasGelu``): the int8 graph then scores
+about 10 % faster on short turns than the graph as exported (``benchmarks/model_speed.py``), with
+the same labels.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ OPSET = 17
 
 
 def export_onnx(network: TaggerNetwork, path: Path) -> Path:
-    """Write the fp32 graph (inputs: token arrays with dynamic batch and length; output: probabilities)."""
+    """Write the fp32 graph (inputs: token arrays with dynamic batch and length; output: probabilities),
+    its operators fused by ONNX Runtime's transformer optimiser."""
     require("onnx", "train", "ONNX export")
     scoring = ScoringNetwork(network).eval()
     sample = (
@@ -39,7 +46,28 @@ def export_onnx(network: TaggerNetwork, path: Path) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
+    _fuse(path, network.encoder.config)
     return path
+
+
+def _fuse(path: Path, config) -> None:  # type: ignore[no-untyped-def]  # a transformers config
+    """Rewrite the graph at ``path`` with ONNX Runtime's BERT fusions (offline, no shape inference)."""
+    optimizer = require("onnxruntime.transformers.optimizer", "onnx", "ONNX export")
+    from onnxruntime.transformers.fusion_options import FusionOptions
+
+    options = FusionOptions("bert")
+    # Shape inference fails on the attention mask the exporter writes, and the skip-layer-norm fusion
+    # warns without it (ONNX Runtime makes that fusion itself when it loads the graph).
+    options.enable_shape_inference = options.enable_skip_layer_norm = False
+    model = optimizer.optimize_model(
+        str(path),
+        model_type="bert",
+        num_heads=config.num_attention_heads,
+        hidden_size=config.hidden_size,
+        optimization_options=options,
+        opt_level=0,
+    )
+    model.save_model_to_file(str(path))
 
 
 def quantize_int8(source: Path, target: Path) -> Path:
@@ -52,6 +80,10 @@ def quantize_int8(source: Path, target: Path) -> Path:
             weight_type=quantization.QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gather"],
             per_channel=True,
+            # fused operators (com.microsoft) have no ONNX shape inference; their outputs are float
+            extra_options={
+                "DefaultTensorType": require("onnx", "onnx", "int8 quantisation").TensorProto.FLOAT
+            },
         )
     return target
 

@@ -3,7 +3,7 @@
 A model directory may ship only ``model.onnx`` (the default model does, to stay small). Its graph,
 written by :func:`convmine.tagging.model.export.export_onnx`, keeps the parameter names of biases,
 LayerNorms and embedding tables; the weight of each linear layer is found as the matrix multiplied
-just before the named bias is added. Dequantised int8 weights are exactly what ONNX Runtime
+just before the named bias is added (by ``Add``, or by the fused ``BiasGelu``). Dequantised int8 weights are exactly what ONNX Runtime
 computes with, so a network built from them scores like the int8 graph, in fp32 (within rounding).
 """
 
@@ -20,6 +20,8 @@ _PREFIX = "network."  # ScoringNetwork wraps the TaggerNetwork as ``network``
 _MATMULS = {"MatMul", "MatMulInteger"}
 #: Nodes between a quantised product and its bias: int32 → float, times the two scales.
 _PASS_THROUGH = {"Cast", "Mul"}
+#: Operators that add a bias: ``Add``, and the feed-forward layer's bias and GELU fused by the export.
+_BIAS_ADDS = {"Add", "BiasGelu"}
 
 
 def state_from_onnx(path: Path) -> dict[str, np.ndarray]:
@@ -67,7 +69,7 @@ def _bias_after(node, consumers: dict[str, list], tensors: dict[str, np.ndarray]
         if len(following) != 1:
             return None
         after = following[0]
-        if after.op_type == "Add":
+        if after.op_type in _BIAS_ADDS:
             named = [value for value in after.input if value in tensors and value.endswith(".bias")]
             return named[0] if named else None
         if after.op_type not in _PASS_THROUGH:

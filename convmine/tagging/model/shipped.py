@@ -71,7 +71,8 @@ def rules_only_reason(taxonomy: Taxonomy) -> str | None:
         return (
             f"the shipped model was trained for taxonomy {trained.get('name')!r} {trained.get('version')} "
             f"(hash {trained.get('hash')}), not for {taxonomy.name!r} {taxonomy.version} (hash {taxonomy.hash}), "
-            "whose labels (or their cardinality, TTL or value type) differ; train a model for that taxonomy"
+            "whose labels (or their cardinality, TTL or value type) differ; train a model for that taxonomy "
+            "(convmine train --taxonomy FILE) and tag with it (--model DIR)"
         )
     return None
 

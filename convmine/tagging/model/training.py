@@ -42,8 +42,9 @@ from convmine.tagging.model.storage import (
     save_network,
     write_config,
 )
+from convmine.tagging.model.tagger import ModelTagger
 from convmine.taxonomy import Taxonomy, load_taxonomy
-from convmine.text import Masker, normalize
+from convmine.text import Masker, clauses, normalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ class TrainSettings:
     #: Extra training turns, as a share of the train rows, each two train turns said as one (labels
     #: joined): real customers often say several things in one turn.
     joined_turns: float = 0.3
+    #: Also train on the clauses of each labelled train turn of several clauses, one row per clause with
+    #: the labels the teacher places in it (:func:`clause_turns`); needs ``teacher``.
+    clause_turns: bool = False
     max_train_seconds: float | None = None
     export_onnx: bool = True
     inputs: InputSettings = field(default_factory=InputSettings)
@@ -128,17 +132,22 @@ def train(
     taxonomy = taxonomy or load_taxonomy()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     splits = {name: _read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
-    joined = joined_turns(splits["train"], taxonomy, settings)
-    splits["train"] += joined
     if not splits["train"] or not splits["dev"]:
         raise InputError(
             f"{data_dir} needs train.jsonl and dev.jsonl (labelled rows, one a line); "
             "build them from sources with `convmine corpus build --out DIR`"
         )
+    if settings.clause_turns and settings.teacher is None:
+        raise InputError("clause turns need a teacher (--teacher DIR) to place each label in its clause")
     _seed_everything(torch, settings.seed)
 
     space = LabelSpace.from_taxonomy(taxonomy)
     teacher = None if settings.teacher is None else load_model_tagger(settings.teacher, taxonomy)
+    clauses_alone = (
+        [] if teacher is None or not settings.clause_turns else clause_turns(splits["train"], teacher)
+    )
+    joined = joined_turns(splits["train"], taxonomy, settings)
+    splits["train"] += joined + clauses_alone
     teacher_scores = None if teacher is None else teacher.scores(_turns(splits["train"]))
     if teacher is not None and base is None:  # the student starts as the teacher, cut
         network, base_name = _network_of(settings.teacher)
@@ -197,6 +206,7 @@ def train(
     config.scores["training"] = {
         "train_rows": len(splits["train"]),
         "joined_rows": len(joined),
+        "clause_rows": len(clauses_alone),
         "dev_rows": len(splits["dev"]),
         "test_rows": len(splits["test"]),
         "best_epoch": best_epoch,
@@ -271,6 +281,35 @@ def joined_turns(rows: Sequence[Example], taxonomy: Taxonomy, settings: TrainSet
         labels = tuple(dict.fromkeys((*first.labels, *second.labels)))
         joined.append(Example(text, labels, first.context, f"{first.id}+{second.id}", first.family))
     return joined
+
+
+def clause_turns(rows: Sequence[Example], teacher: ModelTagger) -> list[Example]:
+    """Each labelled row of several clauses (:func:`convmine.text.clauses`) said again as one row per
+    clause, with its context, each clause with the labels the teacher places in it: for each label, the
+    clause the teacher scores highest, which must pass the label's threshold (a row with a label no
+    clause carries is left out). A clause given no label is a near miss: words said beside a label that
+    do not carry it — what the tagger's clause check asks of the model at inference.
+    """
+    index = {label: column for column, label in enumerate(teacher.space.labels)}
+    cut = [(row, spans) for row in rows if row.labels and len(spans := clauses(row.text)) > 1]
+    scores = teacher.scores([Turn(row.text[a:b], row.context) for row, spans in cut for a, b in spans])
+    placed: list[Example] = []
+    first = 0
+    for row, spans in cut:
+        block, first = scores[first : first + len(spans)], first + len(spans)
+        home: dict[int, list[str]] = {}
+        for label, label_id in zip(row.labels, row.label_ids, strict=True):
+            column = index[label_id]
+            best = int(block[:, column].argmax())
+            if block[best, column] < teacher.thresholds[column]:
+                break
+            home.setdefault(best, []).append(label)
+        else:
+            placed += [
+                Example(row.text[a:b], tuple(home.get(n, ())), row.context, f"{row.id}~{n}", row.family)
+                for n, (a, b) in enumerate(spans)
+            ]
+    return placed
 
 
 _ENDINGS = ("。", "！", "？", "，", "…", ".", "!", "?", ",", " ")
