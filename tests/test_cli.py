@@ -58,7 +58,9 @@ def test_the_summary_names_the_tagger_and_the_combination(tmp_path):
 
     need("onnxruntime", "onnx")
     result = run("tag", str(EXAMPLES / "json"), "--db", str(tmp_path / "u.db"), "--combine", "union")
-    assert result.exit_code == 0 and "default+rules@20" in result.output
+    assert result.exit_code == 0 and "default+rules:union@20" in result.output
+    other = run("tag", str(EXAMPLES / "json"), "--db", str(tmp_path / "i.db"), "--combine", "intersection")
+    assert other.exit_code == 0 and "default+rules:intersection@20" in other.output
 
 
 def test_tagging_the_same_folder_twice_leaves_identical_rows(db, tmp_path):
@@ -348,6 +350,9 @@ def test_a_bank_taxonomy_tags_with_the_rules_and_says_so(tmp_path):
     evaluate = run("evaluate", str(data), "--taxonomy", str(bank), "--json")
     assert evaluate.exit_code == 0 and "Note: tagging with the rules alone" in evaluate.stderr
     assert json.loads(evaluate.stdout)["micro_f1"] == 1.0
+    assert "--combine" not in evaluate.stderr
+    union = run("evaluate", str(data), "--taxonomy", str(bank), "--combine", "union", "--json")
+    assert union.exit_code == 0 and "; --combine union has no model to combine." in union.stderr
 
 
 def _bank_taxonomy_and_call(tmp_path: Path) -> tuple[Path, Path]:

@@ -37,7 +37,7 @@ class CombinedTagger:
         check_mode(mode)
         self.model, self.rules, self.mode = model, rules, mode
         self.taxonomy = model.taxonomy
-        self.name = model.name if mode == "model" else f"{model.name}+{rules.name}"
+        self.name = model.name if mode == "model" else f"{model.name}+{rules.name}:{mode}"
         self._single = self.taxonomy.single_choice()
 
     @property

@@ -9,7 +9,7 @@ single dimension]``; the network turns them into one probability per label.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,11 @@ class LabelSpace:
 
     labels: tuple[str, ...]
     groups: tuple[tuple[int, ...], ...]
+    #: Each label's column in the scores.
+    column: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column", {label: i for i, label in enumerate(self.labels)})
 
     @classmethod
     def from_taxonomy(cls, taxonomy: Taxonomy) -> LabelSpace:
@@ -46,12 +51,11 @@ class LabelSpace:
 
     def targets(self, rows: Sequence[Iterable[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Training targets: a 0/1 matrix over labels, and per single group the class (0 = none, k = k-th)."""
-        index = {label: i for i, label in enumerate(self.labels)}
         multi = np.zeros((len(rows), len(self.labels)), dtype=np.float32)
         single = np.zeros((len(rows), len(self.groups)), dtype=np.int64)
         for r, row in enumerate(rows):
             for label in row:
-                multi[r, index[label]] = 1.0
+                multi[r, self.column[label]] = 1.0
             for g, group in enumerate(self.groups):
                 hits = [k for k, i in enumerate(group) if multi[r, i]]
                 single[r, g] = hits[0] + 1 if hits else 0

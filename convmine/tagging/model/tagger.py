@@ -61,7 +61,6 @@ class ModelTagger:
         self.model_version = version
         self.batch_size = batch_size
         self.clause_check = clause_check
-        self._index = {label: i for i, label in enumerate(space.labels)}
 
     @property
     def version(self) -> str:
@@ -109,7 +108,7 @@ class ModelTagger:
         (labels that only the clauses together suggest are mostly false: ``benchmarks/model_accuracy.py``)
         unless its confidence reaches :data:`CERTAIN`. Predictions with a narrower span (a yield's
         number) and the labels ``exempt[n]`` of turn ``n`` (those the rules found) are kept as they are."""
-        index = self._index
+        index = self.space.column
         whole = [(0, len(turn.text)) for turn in turns]
         exempt = list(exempt) or [()] * len(turns)
         to_check = [

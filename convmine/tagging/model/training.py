@@ -290,7 +290,6 @@ def clause_turns(rows: Sequence[Example], teacher: ModelTagger) -> list[Example]
     clause carries is left out). A clause given no label is a near miss: words said beside a label that
     do not carry it — what the tagger's clause check asks of the model at inference.
     """
-    index = {label: column for column, label in enumerate(teacher.space.labels)}
     cut = [(row, spans) for row in rows if row.labels and len(spans := clauses(row.text)) > 1]
     scores = teacher.scores([Turn(row.text[a:b], row.context) for row, spans in cut for a, b in spans])
     placed: list[Example] = []
@@ -299,7 +298,7 @@ def clause_turns(rows: Sequence[Example], teacher: ModelTagger) -> list[Example]
         block, first = scores[first : first + len(spans)], first + len(spans)
         home: dict[int, list[str]] = {}
         for label, label_id in zip(row.labels, row.label_ids, strict=True):
-            column = index[label_id]
+            column = teacher.space.column[label_id]
             best = int(block[:, column].argmax())
             if block[best, column] < teacher.thresholds[column]:
                 break
