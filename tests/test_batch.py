@@ -15,6 +15,7 @@ from convmine.batch import BatchProgress, tag_paths
 from convmine.errors import ConvmineError
 from convmine.store import open_store
 from convmine.taxonomy import load_taxonomy
+from tests.fakes import write_bank_taxonomy
 
 
 def _txt(path: Path, customer: str) -> None:
@@ -70,12 +71,7 @@ def test_progress_with_a_single_path_and_nothing_found(tmp_path, pipeline):
 
 
 def test_a_store_open_with_another_taxonomy_is_refused(tmp_path, pipeline):
-    bank = tmp_path / "bank.yaml"
-    bank.write_text(
-        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
-        encoding="utf-8",
-    )
+    bank = write_bank_taxonomy(tmp_path / "bank.yaml")
     _txt(tmp_path / "a.txt", "A")
     with open_store(":memory:", taxonomy=load_taxonomy(bank)) as store:
         with pytest.raises(ConvmineError, match=r"open the store with the pipeline's.*taxonomy=pipeline"):

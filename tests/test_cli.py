@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convmine.cli.main import app
+from tests.fakes import write_bank_taxonomy
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 BAD_INPUTS = Path(__file__).parent / "data" / "ingest"
@@ -356,12 +357,7 @@ def test_a_bank_taxonomy_tags_with_the_rules_and_says_so(tmp_path):
 
 
 def _bank_taxonomy_and_call(tmp_path: Path) -> tuple[Path, Path]:
-    bank = tmp_path / "bank.yaml"
-    bank.write_text(
-        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
-        encoding="utf-8",
-    )
+    bank = write_bank_taxonomy(tmp_path / "bank.yaml")
     call = tmp_path / "c.txt"
     call.write_text("# customer_id: P1\n坐席：您好\n客户：我就想买点养老金产品\n", encoding="utf-8")
     return bank, call

@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from tests.extras import need
+from tests.fakes import write_bank_taxonomy
 
 
 def test_shipped_model_combined_with_rules():
@@ -27,14 +28,7 @@ def test_shipped_model_combined_with_rules():
 
 
 def _bank_taxonomy(tmp_path: Path) -> Path:
-    """The README's kind of bank extension: one new label."""
-    bank = tmp_path / "my-bank.yaml"
-    bank.write_text(
-        "name: my-bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
-        encoding="utf-8",
-    )
-    return bank
+    return write_bank_taxonomy(tmp_path / "my-bank.yaml")
 
 
 def test_default_tagger_is_the_model_without_a_warning():
@@ -58,7 +52,7 @@ def test_a_taxonomy_extension_falls_back_to_rules_with_a_warning_naming_both_tax
         pipeline = convmine.load(taxonomy=bank)
     assert pipeline.tagger.name == "rules"
     message = str(caught[0].message)
-    assert convmine.load_taxonomy().hash in message and bank.hash in message and "'my-bank'" in message
+    assert convmine.load_taxonomy().hash in message and bank.hash in message and "'bank'" in message
     assert "onnx" not in message
     assert caught[0].filename == __file__  # it points at the caller's line, not into convmine
 

@@ -28,6 +28,7 @@ from convmine.tagging.model.runtime import OnnxScorer
 from convmine.tagging.model.storage import ModelConfig, load_network
 from convmine.tagging.model.training import TrainSettings, train
 from convmine.taxonomy import load_taxonomy
+from tests.fakes import write_bank_taxonomy
 from tests.model_helpers import tiny_encoder, write_split
 
 ROWS = [
@@ -302,12 +303,7 @@ def test_train_command_trains_for_a_bank_taxonomy_and_tag_uses_that_model(traine
 
     from convmine.cli.main import app
 
-    bank = tmp_path / "bank.yaml"
-    bank.write_text(
-        "name: bank\nversion: '1'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-        "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n",
-        encoding="utf-8",
-    )
+    bank = write_bank_taxonomy(tmp_path / "bank.yaml")
     data = tmp_path / "data"
     shutil.copytree(trained.parent / "data", data)
     write_split(

@@ -19,6 +19,7 @@ from convmine.store import migrations as migrations_module
 from convmine.store.migrations import MIGRATIONS, Migration, latest_version
 from convmine.store.taxonomy_copy import copy_digest, taxonomy_copy, taxonomy_from_copy
 from convmine.taxonomy import Taxonomy, load_taxonomy
+from tests.fakes import write_bank_taxonomy
 
 T0 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
 
@@ -521,17 +522,10 @@ def test_a_profile_of_now_counts_calls_dated_in_the_future_and_says_how_many(sto
 
 # --- the taxonomy the calls were tagged with ------------------------------------------------------
 
-BANK = (
-    "name: bank\nversion: '2'\nextends: default\ndimensions:\n  - id: preference.product\n    labels:\n"
-    "      - {id: preference.product.pension, name: 养老金产品, keywords: [养老金]}\n"
-)
-
 
 @pytest.fixture
 def bank(tmp_path: Path) -> Taxonomy:
-    path = tmp_path / "bank.yaml"
-    path.write_text(BANK, encoding="utf-8")
-    return load_taxonomy(path)
+    return load_taxonomy(write_bank_taxonomy(tmp_path / "bank.yaml"))
 
 
 def _save_bank_call(db: Path, bank: Taxonomy) -> None:
