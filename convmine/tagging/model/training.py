@@ -182,7 +182,7 @@ def train(
 
     config = ModelConfig(
         name="model",
-        version=f"{time.strftime('%Y%m%d')}+{taxonomy.hash[:8]}.s{settings.seed}",
+        version=f"{time.strftime('%Y%m%d%H%M', time.gmtime())}+{taxonomy.hash[:8]}.s{settings.seed}",  # UTC minute
         taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
         labels=list(space.labels),
         groups=[list(group) for group in space.groups],
