@@ -1,9 +1,9 @@
 """Export the network to ONNX and quantise it to int8 (dynamic quantisation, ONNX Runtime).
 
 The exported graph goes through ONNX Runtime's transformer optimiser before it is saved, which fuses
-each feed-forward layer's bias and GELU into one operator (``BiasGelu``): the int8 graph then scores
-about 10 % faster on short turns than the graph as exported (``benchmarks/model_speed.py``), with
-the same labels.
+each feed-forward layer's bias and GELU into one operator (``BiasGelu``): the same weights scored 681
+against 614 dialogue turns/s, one turn at a time on 2 cores, with 2 of 119,200 test label decisions
+moved.
 """
 
 from __future__ import annotations

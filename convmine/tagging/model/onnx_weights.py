@@ -3,8 +3,9 @@
 A model directory may ship only ``model.onnx`` (the default model does, to stay small). Its graph,
 written by :func:`convmine.tagging.model.export.export_onnx`, keeps the parameter names of biases,
 LayerNorms and embedding tables; the weight of each linear layer is found as the matrix multiplied
-just before the named bias is added (by ``Add``, or by the fused ``BiasGelu``). Dequantised int8 weights are exactly what ONNX Runtime
-computes with, so a network built from them scores like the int8 graph, in fp32 (within rounding).
+just before the named bias is added (by ``Add``, or by the fused ``BiasGelu``). Dequantised int8
+weights are exactly what ONNX Runtime computes with, so a network built from them scores like the
+int8 graph, in fp32 (within rounding).
 """
 
 from __future__ import annotations

@@ -182,7 +182,8 @@ def train(
 
     config = ModelConfig(
         name="model",
-        version=f"{time.strftime('%Y%m%d%H%M', time.gmtime())}+{taxonomy.hash[:8]}.s{settings.seed}",  # UTC minute
+        # when (UTC, to the minute: two models trained in a day differ), for which taxonomy, which seed
+        version=f"{time.strftime('%Y%m%d%H%M', time.gmtime())}+{taxonomy.hash[:8]}.s{settings.seed}",
         taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
         labels=list(space.labels),
         groups=[list(group) for group in space.groups],
