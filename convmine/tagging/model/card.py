@@ -35,7 +35,7 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"{training.get('vocabulary', '?')} vocabulary pieces",
         f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
         "the others multi-label (sigmoid); per-label thresholds tuned on dev",
-        f"- trained on {training.get('train_rows', '?')} turns{_joined(training)}, best dev epoch "
+        f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
         f"{training.get('best_epoch', '?')} "
         f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
         *([f"- distilled from `{training['teacher']}`"] if training.get("teacher") else []),
@@ -57,14 +57,13 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
     return path
 
 
-def _joined(training: dict) -> str:
-    extra = [
-        f"{training['joined_rows']} of them two train turns joined into one"
-        if training.get("joined_rows")
-        else "",
-        f"{training['clause_rows']} a clause of a train turn on its own, labelled by the teacher"
-        if training.get("clause_rows")
-        else "",
-    ]
-    said = "; ".join(part for part in extra if part)
+#: Extra training rows the card names: the training record's key, and what each row is.
+_EXTRA_ROWS = {
+    "joined_rows": "of them two train turns joined into one",
+    "clause_rows": "a clause of a train turn on its own, labelled by the teacher",
+}
+
+
+def _extra_rows(training: dict) -> str:
+    said = "; ".join(f"{training[key]} {what}" for key, what in _EXTRA_ROWS.items() if training.get(key))
     return f" ({said})" if said else ""

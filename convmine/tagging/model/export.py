@@ -52,7 +52,7 @@ def export_onnx(network: TaggerNetwork, path: Path) -> Path:
 
 def _fuse(path: Path, config) -> None:  # type: ignore[no-untyped-def]  # a transformers config
     """Rewrite the graph at ``path`` with ONNX Runtime's BERT fusions (offline, no shape inference)."""
-    optimizer = require("onnxruntime.transformers.optimizer", "onnx", "ONNX export")
+    optimizer = require("onnxruntime.transformers.optimizer", "train", "ONNX export")
     from onnxruntime.transformers.fusion_options import FusionOptions
 
     options = FusionOptions("bert")
@@ -72,7 +72,8 @@ def _fuse(path: Path, config) -> None:  # type: ignore[no-untyped-def]  # a tran
 
 def quantize_int8(source: Path, target: Path) -> Path:
     """Dynamic int8 quantisation (per channel) of the MatMul weights and the embedding tables (Gather)."""
-    quantization = require("onnxruntime.quantization", "onnx", "int8 quantisation")
+    onnx = require("onnx", "train", "int8 quantisation")
+    quantization = require("onnxruntime.quantization", "train", "int8 quantisation")
     with _without_preprocessing_advice():
         quantization.quantize_dynamic(
             str(source),
@@ -81,9 +82,7 @@ def quantize_int8(source: Path, target: Path) -> Path:
             op_types_to_quantize=["MatMul", "Gather"],
             per_channel=True,
             # fused operators (com.microsoft) have no ONNX shape inference; their outputs are float
-            extra_options={
-                "DefaultTensorType": require("onnx", "onnx", "int8 quantisation").TensorProto.FLOAT
-            },
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return target
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -108,33 +108,50 @@ class ModelTagger:
         (labels that only the clauses together suggest are mostly false: ``benchmarks/model_accuracy.py``)
         unless its confidence reaches :data:`CERTAIN`. Predictions with a narrower span (a yield's
         number) and the labels ``exempt[n]`` of turn ``n`` (those the rules found) are kept as they are."""
-        index = self.space.column
         whole = [(0, len(turn.text)) for turn in turns]
         exempt = list(exempt) or [()] * len(turns)
         to_check = [
-            {p.label for p in found if p.span == whole[n] and p.label in index and p.label not in exempt[n]}
+            {
+                p.label
+                for p in found
+                if p.span == whole[n] and p.label in self.space.column and p.label not in exempt[n]
+            }
             for n, found in enumerate(predictions)
         ]
         pending = {
             n: cut for n, labels in enumerate(to_check) if labels and len(cut := clauses(turns[n].text)) > 1
         }
-        pieces = [(n, span) for n, cut in pending.items() for span in cut]
-        alone = self.scores([Turn(turns[n].text[start:end], turns[n].context) for n, (start, end) in pieces])
-        best: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
-        for row, (n, span) in enumerate(pieces):
-            for label in to_check[n]:
-                score = float(alone[row, index[label]])
-                if score >= self.thresholds[index[label]] and score > best.get((n, label), (-1.0,))[0]:
-                    best[(n, label)] = (score, span)
+        best = self.carriers(turns, pending, to_check)
 
         def outcome(n: int, p: Prediction) -> Prediction | None:
             if n not in pending or p.label not in to_check[n]:
                 return p
             if (n, p.label) in best:
-                return replace(p, span=best[(n, p.label)][1])
+                return replace(p, span=best[(n, p.label)])
             return p if p.confidence >= CERTAIN else None
 
         return [[q for p in found if (q := outcome(n, p)) is not None] for n, found in enumerate(predictions)]
+
+    def carriers(
+        self,
+        turns: Sequence[Turn],
+        cuts: Mapping[int, Sequence[tuple[int, int]]],
+        labels: Sequence[Collection[str]],
+    ) -> dict[tuple[int, str], tuple[int, int]]:
+        """Which clause carries each label: for turn ``n`` cut into the clauses ``cuts[n]``, each clause
+        is scored on its own with the turn's context, and each label of ``labels[n]`` maps ``(n, label)``
+        to the clause scoring highest for it among those that pass its threshold (no entry if none does).
+        """
+        pieces = [(n, span) for n, cut in cuts.items() for span in cut]
+        alone = self.scores([Turn(turns[n].text[start:end], turns[n].context) for n, (start, end) in pieces])
+        best: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
+        for row, (n, span) in enumerate(pieces):
+            for label in labels[n]:
+                column = self.space.column[label]
+                score = float(alone[row, column])
+                if score >= self.thresholds[column] and score > best.get((n, label), (-1.0,))[0]:
+                    best[(n, label)] = (score, span)
+        return {key: span for key, (_, span) in best.items()}
 
     def _prediction(self, turn: Turn, index: int, confidence: float) -> Prediction:
         label, confidence, whole = self.space.labels[index], round(confidence, 4), (0, len(turn.text))

@@ -144,7 +144,7 @@ def train(
     space = LabelSpace.from_taxonomy(taxonomy)
     teacher = None if settings.teacher is None else load_model_tagger(settings.teacher, taxonomy)
     clauses_alone = (
-        [] if teacher is None or not settings.clause_turns else clause_turns(splits["train"], teacher)
+        clause_turns(splits["train"], teacher) if teacher is not None and settings.clause_turns else []
     )
     joined = joined_turns(splits["train"], taxonomy, settings)
     splits["train"] += joined + clauses_alone
@@ -286,29 +286,30 @@ def joined_turns(rows: Sequence[Example], taxonomy: Taxonomy, settings: TrainSet
 
 def clause_turns(rows: Sequence[Example], teacher: ModelTagger) -> list[Example]:
     """Each labelled row of several clauses (:func:`convmine.text.clauses`) said again as one row per
-    clause, with its context, each clause with the labels the teacher places in it: for each label, the
-    clause the teacher scores highest, which must pass the label's threshold (a row with a label no
-    clause carries is left out). A clause given no label is a near miss: words said beside a label that
+    clause, with its context, each clause with the labels the teacher places in it as its clause check
+    does (:meth:`~convmine.tagging.model.tagger.ModelTagger.carriers`; a row with a label no clause
+    carries is left out). A clause given no label is a near miss: words said beside a label that
     do not carry it — what the tagger's clause check asks of the model at inference.
     """
-    cut = [(row, spans) for row in rows if row.labels and len(spans := clauses(row.text)) > 1]
-    scores = teacher.scores([Turn(row.text[a:b], row.context) for row, spans in cut for a, b in spans])
+    rows = [row for row in rows if row.labels]
+    cuts = {n: spans for n, row in enumerate(rows) if len(spans := clauses(row.text)) > 1}
+    carriers = teacher.carriers([row.turn for row in rows], cuts, [row.label_ids for row in rows])
     placed: list[Example] = []
-    first = 0
-    for row, spans in cut:
-        block, first = scores[first : first + len(spans)], first + len(spans)
-        home: dict[int, list[str]] = {}
-        for label, label_id in zip(row.labels, row.label_ids, strict=True):
-            column = teacher.space.column[label_id]
-            best = int(block[:, column].argmax())
-            if block[best, column] < teacher.thresholds[column]:
-                break
-            home.setdefault(best, []).append(label)
-        else:
-            placed += [
-                Example(row.text[a:b], tuple(home.get(n, ())), row.context, f"{row.id}~{n}", row.family)
-                for n, (a, b) in enumerate(spans)
-            ]
+    for n, spans in cuts.items():
+        row = rows[n]
+        homes = [carriers.get((n, label_id)) for label_id in row.label_ids]
+        if None in homes:
+            continue
+        placed += [
+            Example(
+                row.text[a:b],
+                tuple(label for label, home in zip(row.labels, homes, strict=True) if home == (a, b)),
+                row.context,
+                f"{row.id}~{k}",
+                row.family,
+            )
+            for k, (a, b) in enumerate(spans)
+        ]
     return placed
 
 
