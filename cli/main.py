@@ -84,7 +84,9 @@ def _load(
         pipeline = convmine.load(model, taxonomy=taxonomy, mask_style=mask_style, combine=combine)
     for warning in caught:
         if issubclass(warning.category, ShippedModelUnusedWarning):
-            note = f"{warning.message}" + (f"; --combine {combine} has no model to combine" if combine else "")
+            note = f"{warning.message}" + (
+                f"; --combine {combine} has no model to combine" if combine else ""
+            )
             err.print(labelled("Note: ", "yellow", f"{note}."), highlight=False)
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
