@@ -19,7 +19,7 @@ from convmine.schema import Prediction, Turn
 from convmine.tagging.model import base
 from convmine.tagging.model.combine import CombinedTagger
 from convmine.tagging.model.inputs import InputSettings, encode, load_tokenizer, text_pair
-from convmine.tagging.model.labels import LabelSpace, tune_thresholds
+from convmine.tagging.model.labels import MIN_SUPPORT, LabelSpace, tune_thresholds
 from convmine.tagging.model.network import load_encoder
 from convmine.tagging.model.vocabulary import prune_tokenizer
 from convmine.taxonomy import load_taxonomy
@@ -175,6 +175,20 @@ def test_thresholds_are_tuned_per_label_on_dev():
     gold = np.array([[1, 1], [1, 0], [0, 0], [1, 1]], dtype=np.float32)
     thresholds = tune_thresholds(space, probabilities, gold, min_support=2)
     assert 0.05 < thresholds[0] <= 0.25 and 0.2 < thresholds[1] <= 0.9
+
+
+def test_labels_with_few_dev_positives_share_one_threshold():
+    space = LabelSpace(("often", "rare_a", "rare_b"), ())
+    rng = np.random.default_rng(0)
+    rows = 4 * MIN_SUPPORT
+    gold = np.zeros((rows, 3), dtype=np.float32)
+    gold[: 2 * MIN_SUPPORT, 0] = 1
+    gold[:3, 1] = gold[3:6, 2] = 1
+    probabilities = np.clip(gold * 0.5 + rng.uniform(0, 0.5, gold.shape), 0, 1).astype(np.float32)
+    probabilities[:, 1] *= 0.5  # on its own, rare_a would take a lower threshold than rare_b
+    thresholds = tune_thresholds(space, probabilities, gold)
+    assert thresholds[1] == thresholds[2]
+    assert tune_thresholds(space, probabilities, gold, min_support=1)[1] != thresholds[2]
 
 
 class _Fixed:

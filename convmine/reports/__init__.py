@@ -23,7 +23,7 @@ from convmine.reports.feedback import FeedbackReport, build_feedback
 from convmine.reports.objections import ObjectionReport, build_objections
 from convmine.reports.profiles import DEFAULT_WORKLISTS, ProfilesReport, WorklistRule, build_profiles
 from convmine.reports.render import render_feedback, render_objections, render_profiles
-from convmine.reports.scope import CHINA, PERIODS, Period, Scope, read_teams
+from convmine.reports.scope import PERIODS, Period, Scope, read_teams
 from convmine.reports.tables import write_tables
 from convmine.review import write_review_csv
 from convmine.store import LabelFilter, ProfileStore
@@ -94,7 +94,6 @@ def write_report(
 
 
 __all__ = [
-    "CHINA",
     "DEFAULT_WORKLISTS",
     "PERIODS",
     "REPORTS",

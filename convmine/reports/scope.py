@@ -19,8 +19,6 @@ from convmine.timezones import CHINA_TIME
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month")
-#: Dates in reports are China Standard Time unless a report is given another offset (see convmine.timezones).
-CHINA = CHINA_TIME
 NO_TEAM = "(no team)"
 
 

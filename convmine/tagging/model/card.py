@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from convmine.tagging.model.labels import MIN_SUPPORT
+
 if TYPE_CHECKING:
     from convmine.tagging.model.storage import ModelConfig
 
@@ -34,7 +36,8 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"- base encoder: `{config.base}`, {training.get('layers', '?')} layers, "
         f"{training.get('vocabulary', '?')} vocabulary pieces",
         f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
-        "the others multi-label (sigmoid); per-label thresholds tuned on dev",
+        "the others multi-label (sigmoid); thresholds tuned on dev (a label's own where dev has "
+        f"{MIN_SUPPORT} or more of it, else one shared)",
         f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
         f"{training.get('best_epoch', '?')} "
         f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",

@@ -1,6 +1,6 @@
 """Fine-tune the tagger on a labelled corpus folder (``train.jsonl``, ``dev.jsonl``, optional ``test.jsonl``).
 
-Fixed seeds, early stopping on dev micro-F1, per-label thresholds tuned on dev, then the model is
+Fixed seeds, early stopping on dev micro-F1, thresholds tuned on dev, then the model is
 saved (torch weights, int8 ONNX, tokenizer, config, card) and scored on test with the ONNX path,
 the one inference uses.
 
