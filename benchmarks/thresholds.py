@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from convmine.corpus import read_jsonl
-from convmine.evaluate import score
 from convmine.tagging.model import load_model_tagger, shipped_model
 from convmine.tagging.model.labels import MIN_SUPPORT, tune_thresholds
+from convmine.tagging.model.training import scores_at
 from convmine.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,14 +38,9 @@ def main() -> None:
     dev = read_jsonl(ROOT / "taxonomy" / "corpus" / "dev.jsonl", taxonomy)
     probabilities = tagger.scores([row.turn for row in dev])
     gold = space.targets([list(row.label_ids) for row in dev])[0]
-    truth = [frozenset(row.label_ids) for row in dev]
 
     def scored(rows: np.ndarray, thresholds: np.ndarray) -> tuple[float, float, float]:
-        found = [
-            frozenset(space.labels[i] for i, _ in hits)
-            for hits in space.decode(probabilities[rows], thresholds)
-        ]
-        s = score([truth[i] for i in rows], found)
+        s = scores_at(space, probabilities[rows], thresholds, [dev[i] for i in rows])
         return s.micro_f1, s.macro_f1, s.false_tag_rate
 
     rng = np.random.default_rng(0)

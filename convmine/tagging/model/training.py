@@ -49,7 +49,7 @@ from convmine.text import Masker, clauses, normalize
 
 @dataclass(frozen=True, slots=True)
 class TrainSettings:
-    """Hyper-parameters; the shipped model used these with ``teacher``, ``layers=8``, ``epochs=22`` and
+    """Hyper-parameters; the shipped model used these with ``teacher``, ``layers=8``, ``epochs=10`` and
     ``clause_turns=True`` (its card gives the recipe)."""
 
     epochs: int = 40
@@ -175,10 +175,10 @@ def train(
     dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
     dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
     thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
-    scores = {"dev": _scores(space, dev_probabilities, thresholds, splits["dev"])}
+    scores = {"dev": scores_at(space, dev_probabilities, thresholds, splits["dev"])}
     if splits["test"]:
         test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, "cpu")
-        scores["test_torch"] = _scores(space, test_probabilities, thresholds, splits["test"])
+        scores["test_torch"] = scores_at(space, test_probabilities, thresholds, splits["test"])
 
     config = ModelConfig(
         name="model",
@@ -200,7 +200,7 @@ def train(
         export_int8(network, out_dir)
     if splits["test"] and settings.export_onnx:
         onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
-        scores["test"] = _scores(
+        scores["test"] = scores_at(
             space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"]
         )
     config.scores = {name: _summary(value) for name, value in scores.items()}
@@ -376,7 +376,7 @@ def _fit(
             if progress:
                 progress(Progress(epoch, settings.epochs, step + 1, steps_per_epoch, loss.item()))
         dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
-        dev_f1 = _scores(space, dev_probabilities, np.full(len(space.labels), 0.5), splits["dev"]).micro_f1
+        dev_f1 = scores_at(space, dev_probabilities, np.full(len(space.labels), 0.5), splits["dev"]).micro_f1
         if progress:
             progress(Progress(epoch, settings.epochs, steps_per_epoch, steps_per_epoch, loss.item(), dev_f1))
         if dev_f1 > best_f1:
@@ -459,9 +459,10 @@ def _probabilities(
     return np.concatenate(chunks) if chunks else np.zeros((0, len(network.space.labels)), dtype=np.float32)
 
 
-def _scores(
+def scores_at(
     space: LabelSpace, probabilities: np.ndarray, thresholds: np.ndarray, rows: Sequence[Example]
 ) -> Scores:
+    """How well ``rows``' labels are found from their ``probabilities`` at these ``thresholds``."""
     decoded = space.decode(probabilities, thresholds)
     predicted = [frozenset(space.labels[i] for i, _ in hits) for hits in decoded]
     return score([frozenset(row.label_ids) for row in rows], predicted)
