@@ -44,13 +44,10 @@ _LATEST_REVIEW_OF = (
     "AND latest.utterance_index = {0}.utterance_index AND latest.label = {0}.label "
     "ORDER BY latest.reviewed_at DESC, latest.id DESC LIMIT 1)"
 )
-# Whether a verdict applies (Review.applies_to): its turn is still a customer turn with the text it was
-# given on (a verdict recorded before verdicts were bound has no text and applies by index alone).
-_APPLIES = (
-    "EXISTS (SELECT 1 FROM utterances AS turn WHERE turn.call_id = {0}.call_id "
-    "AND turn.idx = {0}.utterance_index AND turn.speaker = 'customer' "
-    "AND ({0}.turn_text IS NULL OR {0}.turn_text = turn.text))"
-)
+# Whether review r's verdict applies to utterance u, its turn (Review.applies_to): u is still a customer turn
+# with the text the verdict was given on (a verdict recorded before verdicts were bound has no text and
+# applies by index alone).
+_APPLIES = "u.speaker = 'customer' AND (r.turn_text IS NULL OR r.turn_text = u.text)"
 # Tags as reviewed (see convmine.review): the tagger's tags under their latest verdict where it applies,
 # rejected ones left out; then tags reviewers added that the tagger missed, after the call's tags (ord), the whole
 # turn as evidence. Both parts take the same call filter and a label filter on their label column.
@@ -62,7 +59,8 @@ _TAGGER_TAGS = (
     "t.utterance_index, t.span_start, t.span_end, t.quote, t.start_sec, t.end_sec, t.taxonomy_version, "
     "t.model_version "
     "FROM calls AS c JOIN tags AS t ON t.call_id = c.call_id "
-    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} AND {_APPLIES.format('r')} "
+    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} AND EXISTS (SELECT 1 FROM utterances AS u "
+    f"WHERE u.call_id = r.call_id AND u.idx = r.utterance_index AND {_APPLIES}) "
     "WHERE (r.id IS NULL OR r.verdict <> 'reject')"
 )
 _ADDED_TAGS = (
@@ -71,7 +69,7 @@ _ADDED_TAGS = (
     "c.taxonomy_version, '' "
     "FROM calls AS c JOIN reviews AS r ON r.call_id = c.call_id "
     "JOIN utterances AS u ON u.call_id = r.call_id AND u.idx = r.utterance_index "
-    "WHERE r.verdict = 'add' AND u.speaker = 'customer' AND (r.turn_text IS NULL OR r.turn_text = u.text) "
+    f"WHERE r.verdict = 'add' AND {_APPLIES} "
     f"AND r.id = {_LATEST_REVIEW_OF.format('r')} AND NOT EXISTS ("
     "SELECT 1 FROM tags AS t WHERE t.call_id = r.call_id AND t.utterance_index = r.utterance_index "
     "AND t.label = r.label)"
