@@ -49,7 +49,7 @@ from convmine.text import Masker, clauses, normalize
 
 @dataclass(frozen=True, slots=True)
 class TrainSettings:
-    """Hyper-parameters; the shipped model used these with ``teacher``, ``layers=8``, ``epochs=10`` and
+    """Hyper-parameters; the shipped model used these with ``teacher``, ``layers=8``, ``epochs=6`` and
     ``clause_turns=True`` (its card gives the recipe)."""
 
     epochs: int = 40
