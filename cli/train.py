@@ -32,6 +32,15 @@ def train(
             "without --base the student starts as the teacher cut to --layers."
         ),
     ] = None,
+    teacher_weight: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="With --teacher: the share of its probabilities in the targets, the rest being the gold "
+            "labels (default 0.5).",
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Turns per training step.")] = 32,
     joined_turns: Annotated[
         float | None,
@@ -77,6 +86,8 @@ def train(
     )
     if joined_turns is not None:
         settings = replace(settings, joined_turns=joined_turns)
+    if teacher_weight is not None:
+        settings = replace(settings, teacher_weight=teacher_weight)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with _errors(), Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("epoch 1", total=None)

@@ -95,6 +95,7 @@ def test_train_command_has_help():
         "--epochs",
         "--seed",
         "--teacher",
+        "--teacher-weight",
         "--layers",
         "--max-minutes",
         "--joined-turns",

@@ -360,8 +360,12 @@ def test_train_command_distils_within_a_time_budget(trained, tmp_path):
         "--teacher",
         str(trained),
     ]
-    result = CliRunner().invoke(app, [*arguments, "--layers", "1", "--epochs", "5", "--max-minutes", "0"])
+    options = ["--layers", "1", "--epochs", "5", "--max-minutes", "0", "--teacher-weight", "0.25"]
+    result = CliRunner().invoke(app, [*arguments, *options])
     assert result.exit_code == 0, result.output
     assert "best epoch 1 of 1" in result.output and "micro-F1" in result.output
     config = json.loads((out / "config.json").read_text())
-    assert config["encoder"]["num_hidden_layers"] == 1 and config["scores"]["training"]["epochs_run"] == 1
+    training = config["scores"]["training"]
+    assert config["encoder"]["num_hidden_layers"] == 1 and training["epochs_run"] == 1
+    assert training["teacher_weight"] == 0.25
+    assert "(its share of the targets: 0.25)" in (out / "README.md").read_text()

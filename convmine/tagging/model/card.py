@@ -41,7 +41,15 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
         f"{training.get('best_epoch', '?')} "
         f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
-        *([f"- distilled from `{training['teacher']}`"] if training.get("teacher") else []),
+        *(
+            [
+                f"- distilled from `{training['teacher']}` (its share of the targets: {training['teacher_weight']})"
+            ]
+            if training.get("teacher_weight")
+            else [f"- distilled from `{training['teacher']}`"]
+            if training.get("teacher")
+            else []
+        ),
         "",
         "## Scores",
         "| data | turns | micro-F1 | macro-F1 | false-tag rate (no-label turns) |",

@@ -215,6 +215,7 @@ def train(
         "seed": settings.seed,
         "layers": network.encoder.config.num_hidden_layers,
         "teacher": None if teacher is None else f"{teacher.name}@{teacher.model_version}",
+        "teacher_weight": None if teacher is None else settings.teacher_weight,
         "vocabulary": int(network.encoder.config.vocab_size),
     }
     write_config(out_dir, config)
