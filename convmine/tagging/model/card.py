@@ -41,15 +41,7 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
         f"{training.get('best_epoch', '?')} "
         f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
-        *(
-            [
-                f"- distilled from `{training['teacher']}` (its share of the targets: {training['teacher_weight']})"
-            ]
-            if training.get("teacher_weight")
-            else [f"- distilled from `{training['teacher']}`"]
-            if training.get("teacher")
-            else []
-        ),
+        *_teacher_line(training),
         "",
         "## Scores",
         "| data | turns | micro-F1 | macro-F1 | false-tag rate (no-label turns) |",
@@ -73,6 +65,17 @@ _EXTRA_ROWS = {
     "joined_rows": "of them two train turns joined into one",
     "clause_rows": "a clause of a train turn on its own, labelled by the teacher",
 }
+
+
+def _teacher_line(training: dict) -> list[str]:
+    """The card's line on distillation (the teacher's share only where the config records it)."""
+    if not training.get("teacher"):
+        return []
+    share = training.get("teacher_weight")
+    return [
+        f"- distilled from `{training['teacher']}`"
+        + (f" (its share of the targets: {share})" if share else "")
+    ]
 
 
 def _extra_rows(training: dict) -> str:
