@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -77,17 +76,15 @@ def train(
     with _errors():
         require_training_extra()  # before the progress bar is drawn
         labels = convmine.load_taxonomy(taxonomy) if taxonomy else None
+    given = {"joined_turns": joined_turns, "teacher_weight": teacher_weight}  # unset: TrainSettings' defaults
     settings = TrainSettings(
         layers=layers,
         batch_size=batch_size,
         teacher=teacher,
         clause_turns=clause_turns,
         max_train_seconds=None if max_minutes is None else max_minutes * 60,
+        **{name: value for name, value in given.items() if value is not None},
     )
-    if joined_turns is not None:
-        settings = replace(settings, joined_turns=joined_turns)
-    if teacher_weight is not None:
-        settings = replace(settings, teacher_weight=teacher_weight)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with _errors(), Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("epoch 1", total=None)
