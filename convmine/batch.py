@@ -92,7 +92,7 @@ def tag_paths(
     """Read, tag and store every call under ``paths`` (less the files in ``skip``).
 
     With a recordings ``manifest`` (the one given to :func:`~convmine.audio.audio_settings`), its
-    recordings are the inputs when ``paths`` is empty, the manifest file is no input, and a row whose
+    recordings are inputs as well as ``paths`` (:meth:`~convmine.audio.Manifest.inputs`), and a row whose
     recording is not there fails naming the manifest, the row's line and the folder looked in.
 
     ``on_progress`` hears how far the batch is (:class:`BatchProgress`): once before the first call
@@ -112,7 +112,7 @@ def tag_paths(
     paths = [paths] if isinstance(paths, str | Path) else list(paths)  # read twice: counted, then read
     summary = BatchSummary(tagger=pipeline.version)
     if manifest is not None:
-        paths = paths or list(manifest.present_paths)
+        paths = manifest.inputs(paths)
         skip = [*skip, manifest.source]
         summary.failures.extend(_masked(pipeline, failure) for failure in manifest.missing())
     scan = scan_paths(paths, skip=skip)

@@ -159,3 +159,26 @@ def test_a_personal_number_as_customer_id_is_refused_before_any_recording_is_tra
     result = tag(str(tmp_path), "--db", str(tmp_path / "t.db"), "--customer-id", "13912345678")
     assert result.exit_code == 1 and counting_asr.heard == []
     assert "customer_id holds a mobile number" in result.output and "13912345678" not in result.output
+
+
+def test_paths_and_manifest_are_one_batch_each_recording_heard_once(
+    tmp_path: Path, counting_asr: CountingTranscriber
+) -> None:
+    tonight, elsewhere = tmp_path / "tonight", tmp_path / "elsewhere"
+    for folder, name in ((tonight, "a.wav"), (tonight, "b.wav"), (elsewhere, "c.wav")):
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"RIFF")
+    manifest = tonight / "m.csv"  # names one recording of the folder and one outside it
+    manifest.write_text(f"{HEADER}a.wav,MC-A,CUST-1,,,\n../elsewhere/c.wav,MC-C,CUST-2,,,\n", "utf-8")
+    calls = list(transcribe_paths([tonight], manifest=manifest, customer_id="CUST-9"))
+    assert sorted((c.call_id, c.customer_id) for c in calls if isinstance(c, Call)) == [
+        ("MC-A", "CUST-1"), ("MC-C", "CUST-2"), ("b", "CUST-9")
+    ]  # fmt: skip
+    assert sorted(counting_asr.heard) == ["a.wav", "b.wav", "c.wav"]
+
+    counting_asr.heard.clear()
+    args = [str(tonight), "--manifest", str(manifest), "--customer-id", "CUST-9"]
+    result = tag(*args, "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 0, result.output
+    assert sorted(counting_asr.heard) == ["a.wav", "b.wav", "c.wav"]
+    assert re.search(r"calls tagged \W+ 3 ", " ".join(result.output.split()))

@@ -155,18 +155,11 @@ def transcribe_paths(
         backend=backend, model=model, manifest=manifest, quarantine=quarantine, **options
     ) as settings:
         listing = settings.manifest  # the manifest, loaded
-        inputs: list[str | Path] = list(paths)
         found: list[Path | Failure] = []
         if listing is not None:
             found.extend(listing.missing())
-            inputs.extend(listing.present_paths)
-        seen = {listing.source.resolve()} if listing is not None else set()  # the manifest is no input
-        for item in scan_paths(inputs).found:  # a recording named twice (a path and a manifest row) once
-            if isinstance(item, Path) and item.resolve() in seen:
-                continue
-            found.append(item)
-            if isinstance(item, Path):
-                seen.add(item.resolve())
+        inputs = list(paths) if listing is None else listing.inputs(paths)
+        found.extend(scan_paths(inputs, skip=[listing.source] if listing is not None else []).found)
         for item in found:
             if isinstance(item, Failure):
                 yield item

@@ -9,6 +9,7 @@ only). The file may be UTF-8 (with or without a BOM), UTF-16 or GBK/GB18030, as 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +49,11 @@ class Manifest:
     def present_paths(self) -> list[Path]:
         """The listed recordings that are files, in file order (:meth:`missing` fails the others)."""
         return [path for path in self.paths if path.is_file()]
+
+    def inputs(self, paths: Iterable[str | Path] = ()) -> list[str | Path]:
+        """A batch's inputs: ``paths``, then the listed recordings that are files (a recording named
+        both ways is read once: :func:`~convmine.ingest.scan_paths`; the manifest itself is no input)."""
+        return [*paths, *self.present_paths]
 
     def get(self, path: Path) -> ManifestRow | None:
         return self.rows.get(path.resolve())
