@@ -156,10 +156,12 @@ def transcribe_paths(
     ) as settings:
         listing = settings.manifest  # the manifest, loaded
         found: list[Path | Failure] = []
+        inputs: list[str | Path] = list(paths)
+        skip: list[Path] = []
         if listing is not None:
             found.extend(listing.missing())
-        inputs = list(paths) if listing is None else listing.inputs(paths)
-        found.extend(scan_paths(inputs, skip=[listing.source] if listing is not None else []).found)
+            inputs, skip = listing.inputs(inputs), [listing.source]  # the manifest itself is no input
+        found.extend(scan_paths(inputs, skip=skip).found)
         for item in found:
             if isinstance(item, Failure):
                 yield item

@@ -51,8 +51,9 @@ class Manifest:
         return [path for path in self.paths if path.is_file()]
 
     def inputs(self, paths: Iterable[str | Path] = ()) -> list[str | Path]:
-        """A batch's inputs: ``paths``, then the listed recordings that are files (a recording named
-        both ways is read once: :func:`~convmine.ingest.scan_paths`; the manifest itself is no input)."""
+        """A batch's inputs: ``paths``, then the listed recordings that are files. Scan them with
+        :func:`~convmine.ingest.scan_paths`, skipping :attr:`source`: a recording named both ways is
+        then read once, and the manifest itself, kept among the recordings, is no input."""
         return [*paths, *self.present_paths]
 
     def get(self, path: Path) -> ManifestRow | None:

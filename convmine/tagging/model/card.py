@@ -74,7 +74,7 @@ def _teacher_line(training: dict) -> list[str]:
     share = training.get("teacher_weight")
     return [
         f"- distilled from `{training['teacher']}`"
-        + (f" (its share of the targets: {share})" if share else "")
+        + (f" (its share of the targets: {share})" if share is not None else "")
     ]
 
 

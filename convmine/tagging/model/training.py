@@ -50,7 +50,7 @@ from convmine.text import Masker, clauses, normalize
 @dataclass(frozen=True, slots=True)
 class TrainSettings:
     """Hyper-parameters; the shipped model used these with ``teacher``, ``teacher_weight=0.25``,
-    ``layers=8``, ``epochs=6`` and ``clause_turns=True`` (its card gives the recipe)."""
+    ``layers=8`` and ``clause_turns=True``, and a few epochs a step (its card gives the recipe)."""
 
     epochs: int = 40
     seed: int = 0
