@@ -8,9 +8,11 @@ that only one of the two rows carries, the right evidence lies inside that row's
 with the check and without: how many such labels it finds, how many of those have a span narrower than
 the turn, and how many spans lie inside the right row. ``chance`` is what picking one of the turn's
 clauses at random would get right. Rows are masked and normalised, as ``convmine tag`` reads them.
+``check`` is ``off``, ``on`` (the default: clauses scored where a label below ``CERTAIN`` is to be
+checked) or ``spans`` (``clause_spans=True``: also where every label to check is near certain).
 
-Speed: each tagger on the corpus dialogues' customer turns (with their context), with the check and
-without, side by side (best of two runs each). Accuracy with and without the check on every data set is
+Speed: each tagger on the corpus dialogues' customer turns (with their context), in the three ways,
+side by side (best of two runs each). Accuracy with and without the check on every data set is
 in ``benchmarks/model_accuracy.py``. Needs the ``onnx`` extra.
 """
 
@@ -31,6 +33,8 @@ from convmine.text import clauses
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "taxonomy" / "corpus"
+#: The model's (clause_check, clause_spans) in each way compared.
+CHECKS = {"off": (False, False), "on": (True, False), "spans": (True, True)}
 
 
 def main() -> None:
@@ -56,23 +60,23 @@ def main() -> None:
     print("carries: found, found with a span narrower than the turn, and with a span inside the right row\n")
     print(f"{'tagger':12} {'check':>5} {'found':>6} {'narrow':>7} {'right':>6} {'chance':>7}")
     for name, tagger in taggers.items():
-        for check in (False, True):
-            model.clause_check = check
-            _spans(f"{name:12} {check!s:>5}", Pipeline(tagger), pairs)
+        for check in CHECKS:
+            model.clause_check, model.clause_spans = CHECKS[check]
+            _spans(f"{name:12} {check:>5}", Pipeline(tagger), pairs)
 
     turns = [row.turn for d in read_dialogues(CORPUS / "dialogues.jsonl", taxonomy) for row in d.examples()]
     print(f"\nturns/s on the {len(turns)} customer turns of the corpus dialogues, with their context:")
-    print(f"{'tagger':12} {'unchecked':>9} {'checked':>8} {'ratio':>6}")
+    print(f"{'tagger':12} {'off':>6} {'on':>6} {'spans':>6} {'on/off':>7} {'spans/off':>9}")
     for name, tagger in taggers.items():
         tagger.predict(turns[:64])  # warm up
-        speed: dict[bool, list[float]] = {True: [], False: []}
-        for check in (False, True, False, True):
-            model.clause_check = check
+        speed: dict[str, list[float]] = {check: [] for check in CHECKS}
+        for check in [*CHECKS, *CHECKS]:
+            model.clause_check, model.clause_spans = CHECKS[check]
             started = time.perf_counter()
             tagger.predict(turns)
             speed[check].append(len(turns) / (time.perf_counter() - started))
-        unchecked, checked = max(speed[False]), max(speed[True])
-        print(f"{name:12} {unchecked:9.0f} {checked:8.0f} {checked / unchecked:6.2f}")
+        off, on, spans = (max(speed[check]) for check in CHECKS)
+        print(f"{name:12} {off:6.0f} {on:6.0f} {spans:6.0f} {on / off:7.2f} {spans / off:9.2f}")
 
 
 def _spans(row: str, pipeline: Pipeline, pairs: list[tuple[Example, Example, Example]]) -> None:

@@ -26,13 +26,14 @@ TEXT = "钱闲着，APP卡了，还很慢"  # clauses: 钱闲着 / APP卡了 / �
 
 class _CharScorer:
     """Known answers: idle funds (0.9) whenever "闲" is read; laggy (0.9) only when "卡" and "慢" are
-    read together, which no clause of ``TEXT`` does alone. Records how many texts it scored."""
+    read together, which no clause of ``TEXT`` does alone. Records how many texts it scored; the 0.9s
+    can be changed."""
 
     backend = "onnx"
 
     def __init__(self, tokenizer, space: LabelSpace):  # type: ignore[no-untyped-def]
         self.tokenizer, self.space, self.scored = tokenizer, space, 0
-        self.laggy = 0.9
+        self.idle = self.laggy = 0.9
 
     def __call__(self, batches):  # type: ignore[no-untyped-def]
         results = []
@@ -41,7 +42,7 @@ class _CharScorer:
             for row, ids in enumerate(batch["input_ids"]):
                 read = {self.tokenizer.id_to_token(int(i)).lstrip("▁") for i in ids}
                 if "闲" in read:
-                    probabilities[row, self.space.labels.index(IDLE)] = 0.9
+                    probabilities[row, self.space.labels.index(IDLE)] = self.idle
                 if {"卡", "慢"} <= read:
                     probabilities[row, self.space.labels.index(LAGGY)] = self.laggy
             results.append(probabilities)
@@ -81,6 +82,17 @@ def test_a_label_the_model_is_near_certain_of_stands_without_a_clause(tagger):
     tagger.scorer.laggy = CERTAIN
     (found,) = tagger.predict([Turn(TEXT)])
     assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT}
+
+
+def test_a_turn_whose_labels_are_all_near_certain_is_not_cut_unless_clause_spans_asks(tagger):
+    """Nothing to drop, so no clause is scored and the labels span the turn; ``clause_spans`` scores the
+    clauses anyway, for their spans (laggy, which no clause carries, keeps the turn)."""
+    tagger.scorer.idle = tagger.scorer.laggy = CERTAIN
+    (found,) = tagger.predict([Turn(TEXT)])
+    assert _spans(TEXT, found) == {IDLE: TEXT, LAGGY: TEXT} and tagger.scorer.scored == 1
+    tagger.clause_spans = True
+    (found,) = tagger.predict([Turn(TEXT)])
+    assert _spans(TEXT, found) == {IDLE: "钱闲着", LAGGY: TEXT} and tagger.scorer.scored == 1 + 1 + 3
 
 
 def test_without_the_clause_check_every_label_spans_the_whole_turn(tagger):
@@ -149,7 +161,8 @@ def test_shipped_model_points_each_tag_at_its_clause():
     from convmine.tagging.model.shipped import SHIPPED_DIR
 
     text = "我手头有二十万闲着，不过只买保本的"
-    (found,) = load_model_tagger(SHIPPED_DIR, load_taxonomy()).predict([Turn(text)])
+    tagger = load_model_tagger(SHIPPED_DIR, load_taxonomy(), clause_spans=True)
+    (found,) = tagger.predict([Turn(text)])
     assert _spans(text, found) == {IDLE: "我手头有二十万闲着", "preference.risk.guaranteed": "不过只买保本的"}
 
 

@@ -102,14 +102,15 @@ def load_model_tagger(
     backend: Backend = "auto",
     batch_size: int | None = None,
     clause_check: bool = True,
+    clause_spans: bool = False,
 ) -> ModelTagger:
     """Load a saved model directory as a tagger.
 
     ``backend="auto"`` uses ``model.onnx`` with ONNX Runtime (the ``onnx`` extra) when the directory has
     one, else the torch weights (the ``train`` extra). ``batch_size`` defaults to 1 on ONNX Runtime
     (int8 scores then never depend on neighbouring turns; see :mod:`~convmine.tagging.model.runtime`)
-    and 64 on torch; ``clause_check`` see :class:`ModelTagger`. Raises :class:`ModelError` when the
-    directory is not a model or was trained for another taxonomy.
+    and 64 on torch; ``clause_check`` and ``clause_spans`` see :class:`ModelTagger`. Raises
+    :class:`ModelError` when the directory is not a model or was trained for another taxonomy.
     """
     directory = Path(path)
     config = ModelConfig.read(directory)
@@ -130,6 +131,7 @@ def load_model_tagger(
         version=config.version,
         batch_size=batch_size or (1 if scorer.backend == "onnx" else 64),
         clause_check=clause_check,
+        clause_spans=clause_spans,
     )
 
 

@@ -27,12 +27,14 @@ class ModelTagger:
     """Scores each customer turn (read with its context) and keeps labels above their thresholds.
 
     Spans: a yield target's is the number found by :func:`convmine.text.find_rates`. In a turn of
-    several clauses, every other label must be carried by one clause on its own (:meth:`supported`):
-    its span is that clause, and a label no clause carries is dropped unless the model is near certain
-    of it (:data:`CERTAIN`). Other labels span the whole turn. ``clause_check=False`` skips the check
-    (every label kept, spans the whole turn), saving a scoring pass over the clauses of tagged turns.
-    ``model_version`` is the saved model's; ``version`` adds ``:clauses`` while the check runs, since
-    it changes what is tagged (tags keep it as their provenance).
+    several clauses, every other label the model is not near certain of (:data:`CERTAIN`) must be
+    carried by one clause on its own (:meth:`supported`): its span is that clause, and a label no clause
+    carries is dropped. Near-certain labels stand either way and take their clause's span when the
+    turn's clauses are scored for another label; ``clause_spans=True`` scores them for near-certain
+    labels too, so every label of such a turn gets its clause. Other labels span the whole turn.
+    ``clause_check=False`` skips the check (every label kept, spans the whole turn), saving a scoring pass
+    over the clauses of tagged turns. ``model_version`` is the saved model's; ``version`` adds
+    ``:clauses`` while the check runs, since it changes what is tagged (tags keep it as provenance).
     """
 
     source: TagSource = "model"
@@ -50,6 +52,7 @@ class ModelTagger:
         version: str = "",
         batch_size: int = 1,
         clause_check: bool = True,
+        clause_spans: bool = False,
     ):
         self.scorer = scorer
         self.tokenizer = tokenizer
@@ -61,6 +64,7 @@ class ModelTagger:
         self.model_version = version
         self.batch_size = batch_size
         self.clause_check = clause_check
+        self.clause_spans = clause_spans
 
     @property
     def version(self) -> str:
@@ -106,20 +110,26 @@ class ModelTagger:
         scored on its own, with the turn's context; a prediction takes the span of the clause scoring
         highest for its label among those that pass the label's threshold. If none does, it is dropped
         (labels that only the clauses together suggest are mostly false: ``benchmarks/model_accuracy.py``)
-        unless its confidence reaches :data:`CERTAIN`. Predictions with a narrower span (a yield's
-        number) and the labels ``exempt[n]`` of turn ``n`` (those the rules found) are kept as they are."""
+        unless its confidence reaches :data:`CERTAIN`. A turn whose labels to check all reach it is left
+        unscored (they stand with the whole turn as span) unless ``clause_spans`` is set. Predictions with
+        a narrower span (a yield's number) and the labels ``exempt[n]`` of turn ``n`` (those the rules
+        found) are kept as they are."""
         whole = [(0, len(turn.text)) for turn in turns]
         exempt = list(exempt) or [()] * len(turns)
         to_check = [
             {
-                p.label
+                p.label: p.confidence
                 for p in found
                 if p.span == whole[n] and p.label in self.space.column and p.label not in exempt[n]
             }
             for n, found in enumerate(predictions)
         ]
         pending = {
-            n: cut for n, labels in enumerate(to_check) if labels and len(cut := clauses(turns[n].text)) > 1
+            n: cut
+            for n, labels in enumerate(to_check)
+            if labels
+            and (self.clause_spans or min(labels.values()) < CERTAIN)
+            and len(cut := clauses(turns[n].text)) > 1
         }
         best = self.carriers(turns, pending, to_check)
 
