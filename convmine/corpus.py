@@ -469,6 +469,7 @@ class CorpusReport:
     scenarios: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     misplaced_dialogues: list[str] = field(default_factory=list)
+    shared_call_ids: list[str] = field(default_factory=list)
 
     def distinct(self, label: str) -> int:
         """Rows carrying ``label`` in the whole corpus (texts are distinct after the build's de-duplication)."""
@@ -505,6 +506,10 @@ class CorpusReport:
         found += [f"family {family} is in more than one split" for family in self.families_across_splits]
         found += [
             f"dialogue {d}: its rows are not all in its recorded split" for d in self.misplaced_dialogues
+        ]
+        found += [
+            f"call ID {c} is used by more than one dialogue (a batch reads only the first)"
+            for c in self.shared_call_ids
         ]
         return found
 
@@ -596,6 +601,7 @@ def check(corpus_dir: str | Path | None = None, taxonomy: Taxonomy | None = None
         scenarios=dict(Counter(d.scenario for d in dialogues)),
         outcomes=dict(Counter(d.outcome or "unknown" for d in dialogues)),
         misplaced_dialogues=misplaced,
+        shared_call_ids=sorted(c for c, n in Counter(d.call.call_id for d in dialogues).items() if n > 1),
     )
 
 
