@@ -508,7 +508,7 @@ class CorpusReport:
             f"dialogue {d}: its rows are not all in its recorded split" for d in self.misplaced_dialogues
         ]
         found += [
-            f"call ID {c} is used by more than one dialogue (a batch reads only the first)"
+            f"call ID {c} is used by more than one dialogue (a batch refuses all but the first)"
             for c in self.shared_call_ids
         ]
         return found
