@@ -160,6 +160,15 @@ def test_read_dialogues_rejects_bad_calls(tmp_path, change, message):
         read_dialogues(_jsonl(tmp_path / DIALOGUES_FILE, [record]))
 
 
+def test_read_dialogues_refuses_repeated_ids(tmp_path):
+    again = _dialogue("dlg-002", CALL)
+    again["call"]["call_id"] = "call-dlg-001"  # another call under the first one's ID
+    with pytest.raises(InputError, match=r"dialogues.jsonl:2: call_id 'call-dlg-001' is also dlg-001's"):
+        read_dialogues(_jsonl(tmp_path / DIALOGUES_FILE, [_dialogue("dlg-001", CALL), again]))
+    with pytest.raises(InputError, match=r"dialogues.jsonl:2: dialogue_id 'dlg-001' is used twice"):
+        read_dialogues(_jsonl(tmp_path / DIALOGUES_FILE, [_dialogue("dlg-001", CALL)] * 2))
+
+
 # ----------------------------------------------------------------------------------- near-duplicates
 
 
@@ -296,17 +305,14 @@ def test_check_reports_leaks_duplicates_and_shortfalls(tmp_path):
         ],
     )
     _jsonl(corpus / "test.jsonl", [])
-    again = _dialogue("dlg-002", CALL, split="test")
-    again["call"]["call_id"] = "call-dlg-001"  # another call under the first one's ID
-    _jsonl(corpus / DIALOGUES_FILE, [_dialogue("dlg-001", CALL, split="test"), again])
+    _jsonl(corpus / DIALOGUES_FILE, [_dialogue("dlg-001", CALL, split="test")])
     report = check(corpus)
     assert report.rows == {"train": 2, "dev": 2, "test": 0}
     assert report.label_counts[IDLE] == {"train": 0, "dev": 1, "test": 0} and report.distinct(IDLE) == 1
     assert report.no_label == {"train": 1, "dev": 0, "test": 0} and report.multi_label_share == 1 / 3
     assert report.duplicates == [("d", "b")] and report.families_across_splits == ["f2"]
     assert [(x.row_id, x.split, x.train_id) for x in report.leaks] == [("c", "dev", "a"), ("d", "dev", "b")]
-    assert report.dialogues == {"test": 2} and report.dialogue_turns == [5, 5]
-    assert report.shared_call_ids == ["call-dlg-001"]
+    assert report.dialogues == {"test": 1} and report.dialogue_turns == [5]
     problems = "\n".join(report.problems())
     for expected in (
         "basic.funds.idle: 1 rows (< 40)",
@@ -315,10 +321,9 @@ def test_check_reports_leaks_duplicates_and_shortfalls(tmp_path):
         "duplicate text: d repeats b",
         "leak: dev row c ~ train row a",
         "family f2 is in more",
-        "call ID call-dlg-001 is used by more than one dialogue",
     ):
         assert expected in problems
-    assert report.problems(min_per_label=0, min_no_label=0, min_dialogues=0) == report.problems()[-5:]
+    assert report.problems(min_per_label=0, min_no_label=0, min_dialogues=0) == report.problems()[-4:]
 
 
 def test_datasheet_block_is_rewritten(tmp_path):
@@ -401,7 +406,6 @@ def test_no_duplicates_and_no_leaks(report):
     assert not report.duplicates
     assert not report.leaks
     assert not report.families_across_splits and not report.misplaced_dialogues
-    assert not report.shared_call_ids
 
 
 def test_datasheet_statistics_are_current(report):
