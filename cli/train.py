@@ -60,7 +60,12 @@ def train(
         float | None,
         typer.Option(help="Stop after the epoch that passes this budget; the best epoch so far is kept."),
     ] = None,
-    device: Annotated[str, typer.Option(help="torch device: cpu, cuda, mps.")] = "cpu",
+    device: Annotated[
+        str,
+        typer.Option(
+            help="torch device: cpu, cuda, mps; a --teacher scores there too, with its torch weights."
+        ),
+    ] = "cpu",
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Fine-tune the tagger (early stopping on dev), export int8 ONNX, and print the scores."""

@@ -71,6 +71,12 @@ def trained(tmp_path_factory, taxonomy) -> Path:
     return result.out_dir
 
 
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _labels(predictions) -> list[set[str]]:  # type: ignore[no-untyped-def]
     return [{p.label for p in turn} for turn in predictions]
 
@@ -296,6 +302,26 @@ def test_training_on_clause_turns(trained, taxonomy, tmp_path):
         "(2 a clause of a train turn on its own, labelled by the teacher)"
         in (result.out_dir / "README.md").read_text()
     )
+
+
+def test_onnx_runtime_refuses_a_torch_device(trained, taxonomy):
+    with pytest.raises(ModelError, match="backend='torch'"):
+        load_model_tagger(trained, taxonomy, backend="onnx", device="cuda")
+
+
+@pytest.mark.skipif(not _cuda(), reason="needs a CUDA GPU")
+def test_trains_and_distils_on_a_gpu(trained, taxonomy, tmp_path):
+    """The student trains on the GPU, its teacher scores there, and both agree with the CPU."""
+    on_gpu = load_model_tagger(trained, taxonomy, backend="torch", device="cuda")
+    on_cpu = load_model_tagger(trained, taxonomy, backend="torch")
+    assert np.allclose(on_gpu.scores(_turns()), on_cpu.scores(_turns()), atol=1e-4)
+    settings = replace(OVERFIT, teacher=_onnx_only(trained, tmp_path / "teacher"), clause_turns=True)
+    result = train(
+        trained.parent / "data", tmp_path / "student", settings=settings, taxonomy=taxonomy, device="cuda"
+    )
+    assert result.scores["dev"].micro_f1 == 1.0
+    student = load_model_tagger(result.out_dir, taxonomy)
+    assert _labels(student.predict(_turns())) == _labels(on_cpu.predict(_turns()))
 
 
 def test_train_command_trains_for_a_bank_taxonomy_and_tag_uses_that_model(trained, tmp_path):

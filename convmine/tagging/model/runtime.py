@@ -72,12 +72,14 @@ class OnnxScorer:
 
 
 class TorchScorer:
-    """Runs the PyTorch network (fp32); used while training and to check the ONNX export."""
+    """Runs the PyTorch network (fp32) on a torch ``device``; used while training (a teacher scores
+    on the training device) and to check the ONNX export."""
 
     backend = "torch"
 
-    def __init__(self, network: TaggerNetwork):
-        self.network = network.eval()
+    def __init__(self, network: TaggerNetwork, device: str = "cpu"):
+        self.network = network.eval().to(device)
+        self.device = device
 
     def __call__(self, batches: Sequence[Batch]) -> list[np.ndarray]:
         import torch
@@ -85,7 +87,11 @@ class TorchScorer:
         with torch.inference_mode():
             return [
                 self.network.probabilities(
-                    self.network(**{name: torch.from_numpy(batch[name]) for name in INPUT_NAMES})
-                ).numpy()
+                    self.network(
+                        **{name: torch.from_numpy(batch[name]).to(self.device) for name in INPUT_NAMES}
+                    )
+                )
+                .cpu()
+                .numpy()
                 for batch in batches
             ]

@@ -103,13 +103,15 @@ def load_model_tagger(
     batch_size: int | None = None,
     clause_check: bool = True,
     clause_spans: bool = False,
+    device: str = "cpu",
 ) -> ModelTagger:
     """Load a saved model directory as a tagger.
 
     ``backend="auto"`` uses ``model.onnx`` with ONNX Runtime (the ``onnx`` extra) when the directory has
     one, else the torch weights (the ``train`` extra). ``batch_size`` defaults to 1 on ONNX Runtime
     (int8 scores then never depend on neighbouring turns; see :mod:`~convmine.tagging.model.runtime`)
-    and 64 on torch; ``clause_check`` and ``clause_spans`` see :class:`ModelTagger`. Raises
+    and 64 on torch; ``device`` is the torch device the torch weights run on (``"cuda"`` on a GPU);
+    ``clause_check`` and ``clause_spans`` see :class:`ModelTagger`. Raises
     :class:`ModelError` when the directory is not a model or was trained for another taxonomy.
     """
     directory = Path(path)
@@ -119,7 +121,7 @@ def load_model_tagger(
     if not (directory / TOKENIZER_FILE).is_file():
         raise ModelError(f"{directory} lacks {TOKENIZER_FILE}; the saved model is incomplete, save it again")
     tokenizer = load_tokenizer(directory / TOKENIZER_FILE, settings)
-    scorer = _scorer(directory, config, backend)
+    scorer = _scorer(directory, config, backend, device)
     return ModelTagger(
         scorer,
         tokenizer,
@@ -135,11 +137,16 @@ def load_model_tagger(
     )
 
 
-def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ignore[no-untyped-def]
+def _scorer(directory: Path, config: ModelConfig, backend: Backend, device: str):  # type: ignore[no-untyped-def]
     has_onnx, has_torch = (directory / ONNX_FILE).is_file(), (directory / WEIGHTS_FILE).is_file()
     if backend == "auto":
         backend = "onnx" if has_onnx else "torch"
     if backend == "onnx":
+        if device != "cpu":
+            raise ModelError(
+                f"device={device!r} runs torch weights; ONNX Runtime runs on the CPU: "
+                "load with backend='torch' to score on that device"
+            )
         if not has_onnx:
             raise ModelError(f"{directory} has no {ONNX_FILE}; export one or load it with backend='torch'")
         from convmine.tagging.model.runtime import OnnxScorer
@@ -154,7 +161,7 @@ def _scorer(directory: Path, config: ModelConfig, backend: Backend):  # type: ig
     require("torch", "train", "loading a model's torch weights")
     from convmine.tagging.model.runtime import TorchScorer
 
-    return TorchScorer(load_network(directory, config))
+    return TorchScorer(load_network(directory, config), device)
 
 
 def load_network(directory: Path, config: ModelConfig):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ student tags twice as fast and trains on two CPU cores in minutes.
 from __future__ import annotations
 
 import json
+import os
 import random
 import tempfile
 import time
@@ -139,10 +140,17 @@ def train(
         )
     if settings.clause_turns and settings.teacher is None:
         raise InputError("clause turns need a teacher (--teacher DIR) to place each label in its clause")
-    _seed_everything(torch, settings.seed)
+    _seed_everything(torch, settings.seed, device)
 
     space = LabelSpace.from_taxonomy(taxonomy)
-    teacher = None if settings.teacher is None else load_model_tagger(settings.teacher, taxonomy)
+    # on a GPU the teacher scores there, with its torch weights (an ONNX-only model's dequantised)
+    teacher = (
+        None
+        if settings.teacher is None
+        else load_model_tagger(
+            settings.teacher, taxonomy, backend="auto" if device == "cpu" else "torch", device=device
+        )
+    )
     clauses_alone = (
         clause_turns(splits["train"], teacher) if teacher is not None and settings.clause_turns else []
     )
@@ -170,15 +178,14 @@ def train(
     best_epoch, epoch = _fit(
         network, tokenizer, inputs, splits, teacher_scores, settings, device, progress, started
     )
-    network = network.to("cpu").eval()
-
-    dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, "cpu")
+    dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
     dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
     thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
     scores = {"dev": scores_at(space, dev_probabilities, thresholds, splits["dev"])}
     if splits["test"]:
-        test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, "cpu")
+        test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, device)
         scores["test_torch"] = scores_at(space, test_probabilities, thresholds, splits["test"])
+    network = network.to("cpu").eval()
 
     config = ModelConfig(
         name="model",
@@ -411,7 +418,9 @@ def _batches(turns: Sequence[Turn], size: int, generator: np.random.Generator) -
     return [batches[i] for i in generator.permutation(len(batches))]
 
 
-def _seed_everything(torch, seed: int) -> None:  # type: ignore[no-untyped-def]
+def _seed_everything(torch, seed: int, device: str) -> None:  # type: ignore[no-untyped-def]
+    if device.startswith("cuda"):  # deterministic cuBLAS needs a fixed workspace, set before it starts
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
