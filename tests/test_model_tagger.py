@@ -340,6 +340,7 @@ def test_train_command_trains_for_a_bank_taxonomy_and_tag_uses_that_model(traine
     arguments = ["--data", str(data), "--out", str(out), "--base", str(base), "--epochs", "1"]
     result = CliRunner().invoke(app, ["train", *arguments, "--taxonomy", str(bank)])
     assert result.exit_code == 0, result.output
+    assert "has not learned the labels yet" in " ".join(result.output.split())  # one epoch from random
     config = json.loads((out / "config.json").read_text())
     assert config["taxonomy"]["name"] == "bank" and "preference.product.pension" in config["labels"]
 
@@ -395,3 +396,4 @@ def test_train_command_distils_within_a_time_budget(trained, tmp_path):
     assert config["encoder"]["num_hidden_layers"] == 1 and training["epochs_run"] == 1
     assert training["teacher_weight"] == 0.25
     assert "(its share of the targets: 0.25)" in (out / "README.md").read_text()
+    assert config["scores"]["dev"]["micro_f1"] > 0.5 and "not learned" not in result.output
