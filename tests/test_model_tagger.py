@@ -304,6 +304,32 @@ def test_training_on_clause_turns(trained, taxonomy, tmp_path):
     )
 
 
+def test_a_fresh_head_starts_at_the_train_labels_frequencies(taxonomy, tmp_path):
+    import torch
+
+    from convmine.tagging.model.inputs import InputSettings, encode, load_tokenizer
+    from convmine.tagging.model.labels import LabelSpace
+    from convmine.tagging.model.network import TaggerNetwork, load_encoder
+
+    base = tiny_encoder(tmp_path / "base", TEXTS)
+    space = LabelSpace.from_taxonomy(taxonomy)
+    network = TaggerNetwork(load_encoder(base), space).eval()
+    multi, single = space.targets([[label.partition("=")[0] for label in row["labels"]] for row in ROWS])
+    network.start_at_prior(multi, single)
+    with torch.no_grad():
+        network.head.weight.zero_()  # what the biases alone predict
+        batch = encode(load_tokenizer(base / "tokenizer.json", InputSettings()), _turns(), InputSettings())
+        predicted = network.probabilities(
+            network(**{k: torch.from_numpy(v) for k, v in batch.items()})
+        ).numpy()
+    column = space.column
+    assert np.allclose(predicted[:, column["basic.funds.idle"]], 2 / 8, atol=1e-6)
+    assert np.allclose(predicted[:, column["objection.refusal.no_need"]], 1 / 8, atol=1e-6)
+    assert np.allclose(predicted[:, column["preference.return.target"]], 1 / 8, atol=2e-3)
+    assert np.allclose(predicted[:, column["preference.risk.guaranteed"]], 1 / 8, atol=2e-3)
+    assert predicted.max() < 0.5  # nothing passes a 0.5 threshold before training
+
+
 def test_onnx_runtime_refuses_a_torch_device(trained, taxonomy):
     with pytest.raises(ModelError, match="backend='torch'"):
         load_model_tagger(trained, taxonomy, backend="onnx", device="cuda")

@@ -172,6 +172,7 @@ def train(
         if settings.prune_vocabulary:
             tokenizer = _prune(tokenizer, encoder, splits["train"] + splits["dev"], inputs)
         network = TaggerNetwork(encoder, space)
+        network.start_at_prior(*space.targets([row.label_ids for row in splits["train"]]))
         base_name = BASE_NAME if base is None else Path(base).name
     network = network.to(device)
 
