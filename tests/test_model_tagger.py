@@ -307,6 +307,7 @@ def test_training_on_clause_turns(trained, taxonomy, tmp_path):
 def test_a_fresh_head_starts_at_the_train_labels_frequencies(taxonomy, tmp_path):
     import torch
 
+    from convmine.corpus import Example
     from convmine.tagging.model.inputs import InputSettings, encode, load_tokenizer
     from convmine.tagging.model.labels import LabelSpace
     from convmine.tagging.model.network import TaggerNetwork, load_encoder
@@ -314,7 +315,7 @@ def test_a_fresh_head_starts_at_the_train_labels_frequencies(taxonomy, tmp_path)
     base = tiny_encoder(tmp_path / "base", TEXTS)
     space = LabelSpace.from_taxonomy(taxonomy)
     network = TaggerNetwork(load_encoder(base), space).eval()
-    multi, single = space.targets([[label.partition("=")[0] for label in row["labels"]] for row in ROWS])
+    multi, single = space.targets([Example(row["text"], tuple(row["labels"])).label_ids for row in ROWS])
     network.start_at_prior(multi, single)
     with torch.no_grad():
         network.head.weight.zero_()  # what the biases alone predict
