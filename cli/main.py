@@ -435,7 +435,7 @@ def _register_subcommands() -> None:
     from convmine.cli.corpus import corpus_app
     from convmine.cli.report import report_app
     from convmine.cli.review import export_training, review_app
-    from convmine.cli.train import train
+    from convmine.cli.train import average, train
     from convmine.cli.transcribe import transcribe
 
     app.add_typer(corpus_app, name="corpus")
@@ -444,6 +444,7 @@ def _register_subcommands() -> None:
     app.command("export-training")(export_training)
     app.command()(transcribe)
     app.command()(train)
+    app.command()(average)
 
 
 _register_subcommands()

@@ -1,4 +1,5 @@
-"""``convmine train``: fine-tune the transformer tagger on a labelled corpus folder and save it."""
+"""``convmine train`` fine-tunes the transformer tagger on a labelled corpus folder and saves it;
+``convmine average`` saves the average of saved models' weights."""
 
 from __future__ import annotations
 
@@ -73,7 +74,6 @@ def train(
 ) -> None:
     """Fine-tune the tagger (early stopping on dev), export int8 ONNX, and print the scores."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     import convmine
     from convmine.cli.main import _errors
@@ -121,10 +121,51 @@ def train(
             progress=show,
             device=device,
         )
-    table = Table(
-        title=f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
-        f"{result.seconds / 60:.1f} min)"
+    console.print(
+        _results(
+            result,
+            f"{result.out_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
+            f"{result.seconds / 60:.1f} min)",
+        )
     )
+    if (best := max(epoch_scores, default=0.0)) < NOT_LEARNED:
+        console.print(
+            f"[yellow]warning:[/yellow] dev micro-F1 at the epochs' ends (every label at 0.5) was at most "
+            f"{best:.3f}: the model has not learned the labels yet. From a base encoder the first epochs "
+            "can stay there: train for more epochs, or give --teacher DIR, whose probabilities guide it."
+        )
+
+
+def average(
+    models: Annotated[
+        list[Path], typer.Argument(help="Saved models of one architecture, vocabulary and label set.")
+    ],
+    data: Annotated[
+        Path,
+        typer.Option(help="Folder with dev.jsonl (thresholds are tuned there) and optionally test.jsonl."),
+    ],
+    out: Annotated[Path, typer.Option(help="Where to save the averaged model directory.")],
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Average the weights of saved models (e.g. a model and one trained on from it), tune thresholds
+    on dev, export int8 ONNX, and print the scores."""
+    import convmine
+    from convmine.cli.main import _errors
+    from convmine.cli.main import out as console
+    from convmine.tagging.model.averaging import average as average_models
+
+    with _errors():
+        labels = convmine.load_taxonomy(taxonomy) if taxonomy else None
+        with console.status(f"averaging {len(models)} models"):
+            result = average_models(models, data, out, taxonomy=labels)
+    console.print(_results(result, f"{result.out_dir} (the average of {len(models)} models)"))
+
+
+def _results(result, title: str):  # type: ignore[no-untyped-def]  # a TrainResult -> rich Table
+    """The scores table that ``train`` and ``average`` print."""
+    from rich.table import Table
+
+    table = Table(title=title)
     for column in ("data", "turns", "micro-F1", "macro-F1", "false-tag rate"):
         table.add_column(column)
     for name, scores in result.scores.items():
@@ -135,10 +176,4 @@ def train(
             f"{scores.macro_f1:.3f}",
             f"{scores.false_tag_rate:.3f}",
         )
-    console.print(table)
-    if (best := max(epoch_scores, default=0.0)) < NOT_LEARNED:
-        console.print(
-            f"[yellow]warning:[/yellow] dev micro-F1 at the epochs' ends (every label at 0.5) was at most "
-            f"{best:.3f}: the model has not learned the labels yet. From a base encoder the first epochs "
-            "can stay there: train for more epochs, or give --teacher DIR, whose probabilities guide it."
-        )
+    return table

@@ -424,3 +424,95 @@ def test_train_command_distils_within_a_time_budget(trained, tmp_path):
     assert training["teacher_weight"] == 0.25
     assert "(its share of the targets: 0.25)" in (out / "README.md").read_text()
     assert config["scores"]["dev"]["micro_f1"] > 0.5 and "not learned" not in result.output
+
+
+def _shifted(trained: Path, target: Path, by: float) -> Path:
+    """A copy of the model with every float weight moved by ``by``: another model of the same shape."""
+    from safetensors.numpy import load_file, save_file
+
+    copy = shutil.copytree(trained, target)
+    state = load_file(str(copy / "model.safetensors"))
+    save_file(
+        {k: v + by if v.dtype.kind == "f" else v for k, v in state.items()}, str(copy / "model.safetensors")
+    )
+    return copy
+
+
+def test_average_is_the_mean_of_the_weights_with_thresholds_tuned_on_dev(trained, taxonomy, tmp_path):
+    from safetensors.numpy import load_file
+
+    from convmine.tagging.model.averaging import average
+
+    data = trained.parent / "data"
+    up, down = _shifted(trained, tmp_path / "up", 0.01), _shifted(trained, tmp_path / "down", -0.03)
+    result = average([up, down], data, tmp_path / "avg", taxonomy=taxonomy)
+    mean, original = (
+        load_file(str(result.out_dir / "model.safetensors")),
+        load_file(str(trained / "model.safetensors")),
+    )
+    for name, array in mean.items():
+        expected = original[name] - 0.01 if array.dtype.kind == "f" else original[name]
+        assert np.allclose(array, expected, atol=1e-6), name
+    config = json.loads((result.out_dir / "config.json").read_text())
+    versions = [json.loads((d / "config.json").read_text())["version"] for d in (up, down)]
+    assert config["scores"]["training"]["averaged"] == [f"model@{v}" for v in versions]
+    assert config["version"].endswith(".avg") and set(result.scores) == {"dev", "test_torch", "test"}
+    assert (
+        f"- the average of the weights of `model@{versions[0]}`" in (result.out_dir / "README.md").read_text()
+    )
+
+
+def test_a_model_averaged_with_itself_tags_as_it_did(trained, taxonomy, tmp_path):
+    from convmine.tagging.model.averaging import average
+
+    onnx_only = _onnx_only(trained, tmp_path / "onnx-only")  # takes part with its dequantised weights
+    result = average([trained, trained], trained.parent / "data", tmp_path / "same", taxonomy=taxonomy)
+    before, after = ModelConfig.read(trained), ModelConfig.read(result.out_dir)
+    assert after.thresholds == before.thresholds and after.scores["dev"]["micro_f1"] == 1.0
+    assert _labels(load_model_tagger(result.out_dir, taxonomy).predict(_turns())) == _labels(
+        load_model_tagger(trained, taxonomy).predict(_turns())
+    )
+    mixed = average([trained, onnx_only], trained.parent / "data", tmp_path / "mixed", taxonomy=taxonomy)
+    assert mixed.scores["dev"].micro_f1 == 1.0
+
+
+def test_models_that_differ_are_not_averaged(trained, taxonomy, tmp_path):
+    from convmine.tagging.model.averaging import average
+
+    data = trained.parent / "data"
+    other_vocabulary = shutil.copytree(trained, tmp_path / "vocabulary")
+    tokenizer = other_vocabulary / "tokenizer.json"
+    pieces = json.loads(tokenizer.read_text())
+    pieces["model"]["vocab"][-1][0] = "▁宝"  # another piece, in the same place
+    tokenizer.write_text(json.dumps(pieces, ensure_ascii=False))
+    with pytest.raises(ModelError, match="their vocabularies differ"):
+        average([trained, other_vocabulary], data, tmp_path / "a", taxonomy=taxonomy)
+    deeper = shutil.copytree(trained, tmp_path / "deeper")
+    config = json.loads((deeper / "config.json").read_text())
+    config["encoder"]["num_hidden_layers"] = 3
+    (deeper / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"encoders \(shape and layers\) differ"):
+        average([trained, deeper], data, tmp_path / "b", taxonomy=taxonomy)
+    with pytest.raises(ModelError, match="trained for taxonomy"):
+        average(
+            [trained, trained],
+            data,
+            tmp_path / "c",
+            taxonomy=load_taxonomy(write_bank_taxonomy(tmp_path / "b.yaml")),
+        )
+    assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_average_command(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    data, out = str(trained.parent / "data"), tmp_path / "avg"
+    other = _shifted(trained, tmp_path / "other", 0.001)
+    result = CliRunner().invoke(app, ["average", str(trained), str(other), "--data", data, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "the average of 2 models" in result.output and "micro-F1" in result.output
+    assert load_model_tagger(out, load_taxonomy()).predict(_turns())
+    alone = CliRunner().invoke(app, ["average", str(trained), "--data", data, "--out", str(tmp_path / "x")])
+    assert alone.exit_code == 1 and "at least two models" in alone.output

@@ -38,10 +38,7 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
         "the others multi-label (sigmoid); thresholds tuned on dev (a label's own where dev has "
         f"{MIN_SUPPORT} or more of it, else one shared)",
-        f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
-        f"{training.get('best_epoch', '?')} "
-        f"of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
-        *_teacher_line(training),
+        *_origin_lines(training),
         "",
         "## Scores",
         "| data | turns | micro-F1 | macro-F1 | false-tag rate (no-label turns) |",
@@ -65,6 +62,18 @@ _EXTRA_ROWS = {
     "joined_rows": "of them two train turns joined into one",
     "clause_rows": "a clause of a train turn on its own, labelled by the teacher",
 }
+
+
+def _origin_lines(training: dict) -> list[str]:
+    """How the weights were made: trained (on what, how long, from which teacher) or averaged."""
+    if training.get("averaged"):
+        names = ", ".join(f"`{name}`" for name in training["averaged"])
+        return [f"- the average of the weights of {names}, each counting the same"]
+    return [
+        f"- trained on {training.get('train_rows', '?')} turns{_extra_rows(training)}, best dev epoch "
+        f"{training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}, seed {training.get('seed', '?')}",
+        *_teacher_line(training),
+    ]
 
 
 def _teacher_line(training: dict) -> list[str]:

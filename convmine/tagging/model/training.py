@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,8 @@ class Progress:
 
 @dataclass(slots=True)
 class TrainResult:
+    """Where a model was saved, and how it scored (an average of models runs no epochs: 0 and 0)."""
+
     out_dir: Path
     best_epoch: int
     epochs_run: int
@@ -132,7 +135,7 @@ def train(
     settings = replace(settings or TrainSettings(), **overrides)
     taxonomy = taxonomy or load_taxonomy()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    splits = {name: _read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
+    splits = {name: read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
     if not splits["train"] or not splits["dev"]:
         raise InputError(
             f"{data_dir} needs train.jsonl and dev.jsonl (labelled rows, one a line); "
@@ -179,6 +182,38 @@ def train(
     best_epoch, epoch = _fit(
         network, tokenizer, inputs, splits, teacher_scores, settings, device, progress, started
     )
+    record = {
+        "train_rows": len(splits["train"]),
+        "joined_rows": len(joined),
+        "clause_rows": len(clauses_alone),
+        "best_epoch": best_epoch,
+        "epochs_run": epoch,
+        "seed": settings.seed,
+        "teacher": None if teacher is None else f"{teacher.name}@{teacher.model_version}",
+        "teacher_weight": None if teacher is None else settings.teacher_weight,
+    }
+    scores = save_trained(
+        network, tokenizer, inputs, splits, taxonomy, out_dir, base_name, record, device, settings.export_onnx
+    )
+    return TrainResult(out_dir, best_epoch, epoch, time.perf_counter() - started, scores)
+
+
+def save_trained(
+    network,  # type: ignore[no-untyped-def]  # a TaggerNetwork
+    tokenizer,  # type: ignore[no-untyped-def]  # tokenizers.Tokenizer
+    inputs: InputSettings,
+    splits: dict[str, list[Example]],
+    taxonomy: Taxonomy,
+    out_dir: Path,
+    base_name: str,
+    record: dict[str, Any],
+    device: str = "cpu",
+    export: bool = True,
+) -> dict[str, Scores]:
+    """Tune thresholds on ``splits["dev"]``, score dev and test, and save the model directory: torch
+    weights, tokenizer, config (``record`` is how the network was made), int8 ONNX (scored on test, the
+    inference path) and card."""
+    space = network.space
     dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
     dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
     thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
@@ -191,7 +226,9 @@ def train(
     config = ModelConfig(
         name="model",
         # when (UTC, to the minute: two models trained in a day differ), for which taxonomy, which seed
-        version=f"{time.strftime('%Y%m%d%H%M', time.gmtime())}+{taxonomy.hash[:8]}.s{settings.seed}",
+        # (an average of models has none: ".avg")
+        version=f"{time.strftime('%Y%m%d%H%M', time.gmtime())}+{taxonomy.hash[:8]}"
+        + (f".s{record['seed']}" if "seed" in record else ".avg"),
         taxonomy={"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.hash},
         labels=list(space.labels),
         groups=[list(group) for group in space.groups],
@@ -204,31 +241,23 @@ def train(
     save_network(network, out_dir)
     _save_tokenizer(tokenizer, out_dir / TOKENIZER_FILE)
     write_config(out_dir, config)
-    if settings.export_onnx:
+    if export:
         export_int8(network, out_dir)
-    if splits["test"] and settings.export_onnx:
+    if splits["test"] and export:
         onnx_tagger = load_model_tagger(out_dir, taxonomy, backend="onnx")
         scores["test"] = scores_at(
             space, onnx_tagger.scores(_turns(splits["test"])), thresholds, splits["test"]
         )
     config.scores = {name: _summary(value) for name, value in scores.items()}
-    config.scores["training"] = {
-        "train_rows": len(splits["train"]),
-        "joined_rows": len(joined),
-        "clause_rows": len(clauses_alone),
+    config.scores["training"] = record | {
         "dev_rows": len(splits["dev"]),
         "test_rows": len(splits["test"]),
-        "best_epoch": best_epoch,
-        "epochs_run": epoch,
-        "seed": settings.seed,
         "layers": network.encoder.config.num_hidden_layers,
-        "teacher": None if teacher is None else f"{teacher.name}@{teacher.model_version}",
-        "teacher_weight": None if teacher is None else settings.teacher_weight,
         "vocabulary": int(network.encoder.config.vocab_size),
     }
     write_config(out_dir, config)
     write_card(out_dir, config)
-    return TrainResult(out_dir, best_epoch, epoch, time.perf_counter() - started, scores)
+    return scores
 
 
 def export_int8(network, out_dir: Path) -> Path:  # type: ignore[no-untyped-def]
@@ -250,7 +279,8 @@ def _network_of(teacher: Path):  # type: ignore[no-untyped-def]
     return load_network(teacher, config), config.base
 
 
-def _read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
+def read_split(data_dir: Path, name: str, taxonomy: Taxonomy) -> list[Example]:
+    """``data_dir/name.jsonl``'s rows, masked and normalised as the pipeline does (none if it is absent)."""
     path = data_dir / f"{name}.jsonl"
     if not path.is_file():
         return []
