@@ -12,6 +12,15 @@ from convmine.cli.options import TaxonomyOpt
 
 #: When no epoch ends above this dev micro-F1, ``convmine train`` warns that the model has not learned yet.
 NOT_LEARNED = 0.1
+MaxFalseTags = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Raise the thresholds tuned on dev until at most this share of dev's turns without a label "
+        "get one (e.g. 0.1): fewer false tags, a little recall lost.",
+    ),
+]
 
 
 def train(
@@ -64,6 +73,7 @@ def train(
         float | None,
         typer.Option(help="Stop after the epoch that passes this budget; the best epoch so far is kept."),
     ] = None,
+    max_false_tags: MaxFalseTags = None,
     device: Annotated[
         str,
         typer.Option(
@@ -91,6 +101,7 @@ def train(
         teacher=teacher,
         clause_turns=clause_turns,
         max_train_seconds=None if max_minutes is None else max_minutes * 60,
+        max_false_tags=max_false_tags,
         **{name: value for name, value in given.items() if value is not None},
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -145,6 +156,7 @@ def average(
         typer.Option(help="Folder with dev.jsonl (thresholds are tuned there) and optionally test.jsonl."),
     ],
     out: Annotated[Path, typer.Option(help="Where to save the averaged model directory.")],
+    max_false_tags: MaxFalseTags = None,
     taxonomy: TaxonomyOpt = None,
 ) -> None:
     """Average the weights of saved models (e.g. a model and one trained on from it), tune thresholds
@@ -157,7 +169,7 @@ def average(
     with _errors():
         labels = convmine.load_taxonomy(taxonomy) if taxonomy else None
         with console.status(f"averaging {len(models)} models"):
-            result = average_models(models, data, out, taxonomy=labels)
+            result = average_models(models, data, out, taxonomy=labels, max_false_tags=max_false_tags)
     console.print(_results(result, f"{result.out_dir} (the average of {len(models)} models)"))
 
 

@@ -191,6 +191,34 @@ def test_labels_with_few_dev_positives_share_one_threshold():
     assert tune_thresholds(space, probabilities, gold, min_support=1)[1] != thresholds[2]
 
 
+def test_false_tags_are_capped_by_raising_the_cheapest_thresholds():
+    space = LabelSpace(("a", "b", "c"), ())
+    probabilities = np.full((11, 3), 0.05, dtype=np.float32)
+    gold = np.zeros((11, 3), dtype=np.float32)
+    for row, label, score in [
+        (0, 0, 0.9),
+        (1, 0, 0.9),
+        (2, 0, 0.6),
+        (3, 1, 0.8),
+        (4, 1, 0.65),
+        (5, 1, 0.7),
+        (6, 2, 0.9),
+    ]:
+        gold[row, label], probabilities[row, label] = 1, score
+    # rows 7-10 carry no label; "a" tags row 7, "b" row 8 (clearing it costs two of its true tags, "a" one),
+    # "c" is certain of row 9: no threshold clears it
+    probabilities[7, 0], probabilities[8, 1], probabilities[9, 2] = 0.72, 0.74, 0.999
+    f1_tuned = tune_thresholds(space, probabilities, gold, min_support=1)
+    tagged = lambda thresholds: [bool(hits) for hits in space.decode(probabilities[7:], thresholds)]  # noqa: E731
+    assert tagged(f1_tuned) == [True, True, True, False]
+    half = tune_thresholds(space, probabilities, gold, min_support=1, max_false_tags=0.5)
+    assert tagged(half) == [False, True, True, False] and half[1] == f1_tuned[1]
+    none = tune_thresholds(space, probabilities, gold, min_support=1, max_false_tags=0.0)
+    assert tagged(none) == [False, False, True, False] and none[2] == f1_tuned[2]  # stops at "c"
+    assert (none >= f1_tuned).all()
+    assert (tune_thresholds(space, probabilities, gold, min_support=1, max_false_tags=1.0) == f1_tuned).all()
+
+
 class _Fixed:
     def __init__(self, name: str, predictions: list[Prediction]):
         self.name, self.version, self.source, self.taxonomy = name, "1", "rule", load_taxonomy()

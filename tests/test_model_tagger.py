@@ -414,14 +414,25 @@ def test_train_command_distils_within_a_time_budget(trained, tmp_path):
         "--teacher",
         str(trained),
     ]
-    options = ["--layers", "1", "--epochs", "5", "--max-minutes", "0", "--teacher-weight", "0.25"]
+    options = [
+        "--layers",
+        "1",
+        "--epochs",
+        "5",
+        "--max-minutes",
+        "0",
+        "--teacher-weight",
+        "0.25",
+        "--max-false-tags",
+        "0.2",
+    ]
     result = CliRunner().invoke(app, [*arguments, *options])
     assert result.exit_code == 0, result.output
     assert "best epoch 1 of 1" in result.output and "micro-F1" in result.output
     config = json.loads((out / "config.json").read_text())
     training = config["scores"]["training"]
     assert config["encoder"]["num_hidden_layers"] == 1 and training["epochs_run"] == 1
-    assert training["teacher_weight"] == 0.25
+    assert training["teacher_weight"] == 0.25 and training["max_false_tags"] == 0.2
     assert "(its share of the targets: 0.25)" in (out / "README.md").read_text()
     assert config["scores"]["dev"]["micro_f1"] > 0.5 and "not learned" not in result.output
 
@@ -510,9 +521,25 @@ def test_average_command(trained, tmp_path):
 
     data, out = str(trained.parent / "data"), tmp_path / "avg"
     other = _shifted(trained, tmp_path / "other", 0.001)
-    result = CliRunner().invoke(app, ["average", str(trained), str(other), "--data", data, "--out", str(out)])
+    arguments = [
+        "average",
+        str(trained),
+        str(other),
+        "--data",
+        data,
+        "--out",
+        str(out),
+        "--max-false-tags",
+        "0",
+    ]
+    result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
     assert "the average of 2 models" in result.output and "micro-F1" in result.output
+    assert json.loads((out / "config.json").read_text())["scores"]["training"]["max_false_tags"] == 0.0
+    assert (
+        "then raised until at most 0 % of dev's turns without a label get one"
+        in (out / "README.md").read_text()
+    )
     assert load_model_tagger(out, load_taxonomy()).predict(_turns())
     alone = CliRunner().invoke(app, ["average", str(trained), "--data", data, "--out", str(tmp_path / "x")])
     assert alone.exit_code == 1 and "at least two models" in alone.output

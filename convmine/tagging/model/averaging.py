@@ -32,9 +32,11 @@ def average(
     out_dir: str | Path,
     *,
     taxonomy: Taxonomy | None = None,
+    max_false_tags: float | None = None,
 ) -> TrainResult:
     """Save the average of ``models``' weights (each counts the same) to ``out_dir``, with thresholds
-    tuned on ``data_dir/dev.jsonl`` and scores on ``test.jsonl`` where there is one.
+    tuned on ``data_dir/dev.jsonl`` (``max_false_tags`` as in
+    :func:`~convmine.tagging.model.labels.tune_thresholds`) and scores on ``test.jsonl`` where there is one.
 
     A model saved without torch weights (the shipped default) takes part with its int8 graph's weights,
     dequantised. Raises :class:`~convmine.errors.ModelError` when the models differ in shape, vocabulary,
@@ -73,7 +75,10 @@ def average(
         )
     inputs = InputSettings(**configs[0].inputs)
     tokenizer = load_tokenizer(directories[0] / TOKENIZER_FILE, inputs)
-    record = {"averaged": [f"{config.name}@{config.version}" for config in configs]}
+    record = {
+        "averaged": [f"{config.name}@{config.version}" for config in configs],
+        "max_false_tags": max_false_tags,
+    }
     scores = save_trained(
         network, tokenizer, inputs, splits, taxonomy, Path(out_dir), configs[0].base, record
     )

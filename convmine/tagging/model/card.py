@@ -37,7 +37,7 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         f"{training.get('vocabulary', '?')} vocabulary pieces",
         f"- {len(config.labels)} labels; {len(config.groups)} single-choice dimensions (softmax with none), "
         "the others multi-label (sigmoid); thresholds tuned on dev (a label's own where dev has "
-        f"{MIN_SUPPORT} or more of it, else one shared)",
+        f"{MIN_SUPPORT} or more of it, else one shared){_false_tag_cap(training)}",
         *_origin_lines(training),
         "",
         "## Scores",
@@ -90,3 +90,12 @@ def _teacher_line(training: dict) -> list[str]:
 def _extra_rows(training: dict) -> str:
     said = "; ".join(f"{training[key]} {what}" for key, what in _EXTRA_ROWS.items() if training.get(key))
     return f" ({said})" if said else ""
+
+
+def _false_tag_cap(training: dict) -> str:
+    cap = training.get("max_false_tags")
+    return (
+        ""
+        if cap is None
+        else f", then raised until at most {cap * 100:g} % of dev's turns without a label get one"
+    )

@@ -72,6 +72,8 @@ class TrainSettings:
     #: the labels the teacher places in it (:func:`clause_turns`); needs ``teacher``.
     clause_turns: bool = False
     max_train_seconds: float | None = None
+    #: Raise the F1-tuned thresholds until at most this share of dev's turns without a label get one.
+    max_false_tags: float | None = None
     export_onnx: bool = True
     inputs: InputSettings = field(default_factory=InputSettings)
 
@@ -191,6 +193,7 @@ def train(
         "seed": settings.seed,
         "teacher": None if teacher is None else f"{teacher.name}@{teacher.model_version}",
         "teacher_weight": None if teacher is None else settings.teacher_weight,
+        "max_false_tags": settings.max_false_tags,
     }
     scores = save_trained(
         network, tokenizer, inputs, splits, taxonomy, out_dir, base_name, record, device, settings.export_onnx
@@ -210,13 +213,15 @@ def save_trained(
     device: str = "cpu",
     export: bool = True,
 ) -> dict[str, Scores]:
-    """Tune thresholds on ``splits["dev"]``, score dev and test, and save the model directory: torch
-    weights, tokenizer, config (``record`` is how the network was made), int8 ONNX (scored on test, the
-    inference path) and card."""
+    """Tune thresholds on ``splits["dev"]`` (capping false tags at ``record["max_false_tags"]`` where it is
+    set), score dev and test, and save the model directory: torch weights, tokenizer, config (``record`` is
+    how the network was made), int8 ONNX (scored on test, the inference path) and card."""
     space = network.space
     dev_probabilities = _probabilities(network, tokenizer, splits["dev"], inputs, device)
     dev_gold, _ = space.targets([row.label_ids for row in splits["dev"]])
-    thresholds = tune_thresholds(space, dev_probabilities, dev_gold)
+    thresholds = tune_thresholds(
+        space, dev_probabilities, dev_gold, max_false_tags=record.get("max_false_tags")
+    )
     scores = {"dev": scores_at(space, dev_probabilities, thresholds, splits["dev"])}
     if splits["test"]:
         test_probabilities = _probabilities(network, tokenizer, splits["test"], inputs, device)
