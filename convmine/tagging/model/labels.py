@@ -139,7 +139,8 @@ def limit_false_tags(
 ) -> np.ndarray:
     """Raise thresholds until at most ``target`` of the rows without a gold label get a label, one label
     at a time: each step takes the raise (to a value of :data:`RAISED`) that clears the most such rows
-    per point of micro-F1 it costs. Stops early when no raise clears a row (a label scored above 0.99).
+    per point of micro-F1 it costs. Stops early when no single raise clears a row: each row left has a
+    label scored above 0.99, or several labels (raising one of them alone clears nothing).
     """
     thresholds = np.asarray(thresholds, dtype=np.float32).copy()
     positives = gold > 0.5
