@@ -83,11 +83,9 @@ class LabelSpace:
         ]
         return ((1 - weight) * multi + weight * teacher).astype(np.float32), mixed
 
-    def decode(self, probabilities: np.ndarray, thresholds: np.ndarray) -> list[list[tuple[int, float]]]:
-        """Per row, the ``(label index, probability)`` pairs that pass their threshold.
-
-        In a single group only the most probable value may pass.
-        """
+    def passing(self, probabilities: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+        """Which labels pass their threshold, ``(rows, labels)``; in a single group only the most
+        probable value may pass."""
         passed = probabilities >= thresholds
         for group in self.groups:
             columns = list(group)
@@ -95,9 +93,13 @@ class LabelSpace:
             keep = np.zeros((len(probabilities), len(columns)), dtype=bool)
             keep[np.arange(len(probabilities)), best] = True
             passed[:, columns] &= keep
+        return passed
+
+    def decode(self, probabilities: np.ndarray, thresholds: np.ndarray) -> list[list[tuple[int, float]]]:
+        """Per row, the ``(label index, probability)`` pairs that pass (:meth:`passing`)."""
         return [
             [(int(i), float(row[i])) for i in np.flatnonzero(mask)]
-            for row, mask in zip(probabilities, passed, strict=True)
+            for row, mask in zip(probabilities, self.passing(probabilities, thresholds), strict=True)
         ]
 
 
@@ -147,15 +149,8 @@ def limit_false_tags(
     empty = ~positives.any(axis=1)
     if not empty.any():
         return thresholds
-    eligible = np.ones_like(positives)  # in a single group only the most probable value can pass
-    for group in space.groups:
-        columns = list(group)
-        eligible[:, columns] = False
-        eligible[
-            np.arange(len(probabilities)), np.array(columns)[probabilities[:, columns].argmax(axis=1)]
-        ] = True
     while True:
-        passed = (probabilities >= thresholds) & eligible
+        passed = space.passing(probabilities, thresholds)
         tags = passed[empty].sum(axis=1)
         if (tags > 0).mean() <= target:
             return thresholds
