@@ -412,3 +412,26 @@ def test_datasheet_statistics_are_current(report):
     assert datasheet_stats(CORPUS / "DATASHEET.md") == report.stats_markdown(), (
         "DATASHEET.md's statistics are stale: run `convmine corpus build`"
     )
+
+
+def test_second_annotation_covers_test_rows_with_taxonomy_labels(tmp_path):
+    """benchmarks/agreement.py reads it against test.jsonl: keep it in step when the corpus changes."""
+    annotated = [
+        json.loads(line)
+        for line in (Path(__file__).parents[1] / "benchmarks" / "data" / "second_annotation.jsonl").open()
+    ]
+    test = {row.id: row for row in read_jsonl(CORPUS / "test.jsonl")}
+    ids = [record["id"] for record in annotated]
+    assert len(ids) == len(set(ids)) and set(ids) <= set(test)
+    samples = {sample: [r for r in annotated if r["sample"] == sample] for sample in ("random", "no_label")}
+    assert [len(rows) for rows in samples.values()] == [400, 400]
+    assert not any(test[record["id"]].labels for record in samples["no_label"])
+    taxonomy = load_taxonomy()
+    single_choice = taxonomy.single_choice()
+    for name in ("first", "second"):
+        rows = [{"text": test[r["id"]].text, "labels": r[name]} for r in annotated]
+        labelled = read_jsonl(_jsonl(tmp_path / f"{name}.jsonl", rows), taxonomy)  # unknown labels raise
+        for row in labelled:
+            ids = [label.partition("=")[0] for label in row.labels]
+            dimensions = [single_choice[i] for i in ids if i in single_choice]
+            assert len(dimensions) == len(set(dimensions)), (row.text, row.labels)
