@@ -40,6 +40,9 @@ ANNOTATIONS = ("first", "second")
 SECOND_ROUND_STARTS = {"bo": 2424, "pr": 1952, "fb": 2373, "dlg": 74}
 
 
+Sources = dict[str, list[frozenset[str]]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -50,41 +53,54 @@ def main() -> None:
     taxonomy = load_taxonomy()
     tagger = CombinedTagger(load_model_tagger(args.model or shipped_model(), taxonomy), RuleTagger(taxonomy))
     test = predict_turns(Pipeline(tagger), read_jsonl(TEST, taxonomy))
-    position = {key: n for n, key in enumerate(test.keys)}
     annotated = [json.loads(line) for line in ANNOTATION.open(encoding="utf-8")]
-    results: dict[str, object] = {}
-
     random = [record for record in annotated if record["sample"] == "random"]
-    sources = _sources(test, position, random)
+    results = {
+        "pairwise_micro_f1": _pairwise(_sources(test, random)),
+        "against_corpus": _against_corpus(_sources(test, random), [_first_round(r["id"]) for r in random]),
+        "false_tags": _false_tags(_sources(test, annotated)),
+        "tagger_on_test": _by_round(test),
+    }
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _sources(test: Predicted, records: list[dict]) -> Sources:
+    """The corpus's labels, the tagger's and each annotation's, for these annotated rows."""
+    position = {key: n for n, key in enumerate(test.keys)}
+    rows = [position[record["id"]] for record in records]
+    return {"corpus": [test.gold[n] for n in rows], "tagger": [test.predicted[n] for n in rows]} | {
+        name: [frozenset(label.partition("=")[0] for label in record[name]) for record in records]
+        for name in ANNOTATIONS
+    }
+
+
+def _pairwise(sources: Sources) -> dict[str, float]:
     names = list(sources)
     no_label = sum(not labels for labels in sources["corpus"])
-    print(f"micro-F1 between sources on {len(random)} random test rows ({no_label} without a label):")
+    print(
+        f"micro-F1 between sources on {len(sources['corpus'])} random test rows ({no_label} without a label):"
+    )
     print(" " * 8 + "".join(f"{name:>8}" for name in names))
     pairs = {}
-    for a in names:
-        cells = []
-        for b in names:
-            f1 = score(sources[a], sources[b]).micro_f1
-            cells.append(f"{f1:8.3f}" if a != b else f"{'-':>8}")
-            if names.index(a) < names.index(b):
-                pairs[f"{a}~{b}"] = f1
+    for i, a in enumerate(names):
+        cells = [f"{score(sources[a], sources[b]).micro_f1:8.3f}" if a != b else f"{'-':>8}" for b in names]
         print(f"{a:8}" + "".join(cells))
-    results["pairwise_micro_f1"] = pairs
+        pairs |= {f"{a}~{b}": score(sources[a], sources[b]).micro_f1 for b in names[i + 1 :]}
+    return pairs
 
-    first = [_first_round(record["id"]) for record in random]
+
+def _against_corpus(sources: Sources, first: list[bool]) -> dict[str, dict[str, object]]:
+    """Each source scored against the corpus's labels, on all rows and by round; the tagger minus each
+    annotation with a paired-bootstrap interval."""
     print(
-        f"\nagainst the corpus's labels:  micro  macro  first round ({sum(first)})  later ({len(first) - sum(first)})"
+        f"\nagainst the corpus's labels:  micro  macro  first round ({sum(first)})  later ({first.count(False)})"
     )
-    against = {}
+    against: dict[str, dict[str, object]] = {}
     for name in ("tagger", *ANNOTATIONS):
         whole = score(sources["corpus"], sources[name])
         parts = [
-            score(
-                *(
-                    [labels for labels, keep in zip(sources[s], first, strict=True) if keep == part]
-                    for s in ("corpus", name)
-                )
-            ).micro_f1
+            score(*(_where(sources[s], first, part) for s in ("corpus", name))).micro_f1
             for part in (True, False)
         ]
         against[name] = {
@@ -94,72 +110,75 @@ def main() -> None:
             "later_rounds": parts[1],
         }
         print(f"  {name:27} {whole.micro_f1:6.3f} {whole.macro_f1:6.3f} {parts[0]:16.3f} {parts[1]:11.3f}")
-    results["against_corpus"] = against
-
     print("\ntagger minus annotation, micro-F1 against the corpus's labels (95 % paired bootstrap):")
     tagged = Predicted(gold=sources["corpus"], predicted=sources["tagger"])
     for name in ANNOTATIONS:
         d = compare(tagged, Predicted(gold=sources["corpus"], predicted=sources[name]))
-        verdict = "clear" if d.clear else "not clear"
-        print(f"  minus {name:8} {d.delta:+.3f}  [{d.low:+.3f}, {d.high:+.3f}]  {verdict}")
-        results[f"tagger_minus_{name}"] = d.to_dict()
+        print(
+            f"  minus {name:8} {d.delta:+.3f}  [{d.low:+.3f}, {d.high:+.3f}]  {'clear' if d.clear else 'not clear'}"
+        )
+        against["tagger"][f"minus_{name}"] = d.to_dict()
+    return against
 
-    unlabelled = _sources(test, position, annotated)
-    keep = [not labels for labels in unlabelled["corpus"]]
-    tagged_any = {
-        name: [bool(labels) for labels, k in zip(unlabelled[name], keep, strict=True) if k]
-        for name in names[1:]
+
+def _false_tags(sources: Sources) -> dict[str, dict[str, float]]:
+    """Rows without a corpus label that each source tags; McNemar of the tagger against each annotation."""
+    no_label = [not labels for labels in sources["corpus"]]
+    tags = {
+        name: [bool(labels) for labels in _where(found, no_label, True)]
+        for name, found in sources.items()
+        if name != "corpus"
     }
-    rows = sum(keep)
+    rows = sum(no_label)
     print(f"\nfalse tags on the {rows} annotated rows without a corpus label:")
-    false_tags = {}
-    for name, flags in tagged_any.items():
-        false_tags[name] = {"rows": sum(flags), "rate": round(sum(flags) / rows, 4)}
+    figures: dict[str, dict[str, float]] = {}
+    for name, flags in tags.items():
+        figures[name] = {"rows": sum(flags), "rate": round(sum(flags) / rows, 4)}
         line = f"  {name:8} {sum(flags):4} ({sum(flags) / rows:.1%})"
         if name != "tagger":
-            only_tagger = sum(t and not a for t, a in zip(tagged_any["tagger"], flags, strict=True))
-            only_this = sum(a and not t for t, a in zip(tagged_any["tagger"], flags, strict=True))
+            only_tagger = sum(t and not a for t, a in zip(tags["tagger"], flags, strict=True))
+            only_this = sum(a and not t for t, a in zip(tags["tagger"], flags, strict=True))
             p = _mcnemar(only_tagger, only_this)
-            false_tags[name] |= {
+            figures[name] |= {
                 "only_tagger": only_tagger,
                 "only_annotation": only_this,
                 "mcnemar_p": round(p, 4),
             }
             line += f"   tagger only {only_tagger}, {name} only {only_this}, McNemar p = {p:.3f}"
         print(line)
-    both = sum(a and b for a, b in zip(*(tagged_any[name] for name in ANNOTATIONS), strict=True))
-    false_tags["both_annotations"] = {"rows": both, "rate": round(both / rows, 4)}
+    both = sum(a and b for a, b in zip(*(tags[name] for name in ANNOTATIONS), strict=True))
+    figures["both_annotations"] = {"rows": both, "rate": round(both / rows, 4)}
     print(f"  both annotations tag {both} ({both / rows:.1%})")
-    results["false_tags"] = false_tags
+    return figures
 
+
+def _by_round(test: Predicted) -> dict[str, dict[str, float]]:
+    """The tagger on every row of test.jsonl, on the first round's rows and on the later rounds'."""
     print(f"\nthe tagger on all {len(test.keys)} rows of test.jsonl:      micro  macro  false tags")
-    by_round = {}
+    first = [_first_round(key) for key in test.keys]
+    figures = {}
     for part, name in ((None, "all"), (True, "first round"), (False, "later rounds")):
-        chosen = [n for n, key in enumerate(test.keys) if part is None or _first_round(key) == part]
-        scores = score([test.gold[n] for n in chosen], [test.predicted[n] for n in chosen])
-        by_round[name] = {
-            "rows": len(chosen),
+        gold, predicted = (
+            (test.gold, test.predicted)
+            if part is None
+            else (_where(x, first, part) for x in (test.gold, test.predicted))
+        )
+        scores = score(gold, predicted)
+        figures[name] = {
+            "rows": len(gold),
             "micro_f1": scores.micro_f1,
             "macro_f1": scores.macro_f1,
             "false_tag_rate": scores.false_tag_rate,
         }
         print(
-            f"  {name:13} {len(chosen):5} rows {scores.micro_f1:20.3f} {scores.macro_f1:6.3f} {scores.false_tag_rate:10.1%}"
+            f"  {name:13} {len(gold):5} rows {scores.micro_f1:20.3f} {scores.macro_f1:6.3f} {scores.false_tag_rate:10.1%}"
         )
-    results["tagger_on_test"] = by_round
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return figures
 
 
-def _sources(
-    test: Predicted, position: dict[str, int], records: list[dict]
-) -> dict[str, list[frozenset[str]]]:
-    """The corpus's labels, the tagger's and each annotation's, for these annotated rows."""
-    rows = [position[record["id"]] for record in records]
-    return {"corpus": [test.gold[n] for n in rows], "tagger": [test.predicted[n] for n in rows]} | {
-        name: [frozenset(label.partition("=")[0] for label in record[name]) for record in records]
-        for name in ANNOTATIONS
-    }
+def _where(items: list, mask: list[bool], value: bool) -> list:
+    """The items whose mask entry equals ``value``."""
+    return [item for item, flag in zip(items, mask, strict=True) if flag == value]
 
 
 def _first_round(row_id: str) -> bool:
@@ -173,8 +192,7 @@ def _mcnemar(b: int, c: int) -> float:
     n = b + c
     if n == 0:
         return 1.0
-    tail = sum(comb(n, k) for k in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return min(1.0, 2 * sum(comb(n, k) for k in range(min(b, c) + 1)) / 2**n)
 
 
 if __name__ == "__main__":
