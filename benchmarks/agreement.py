@@ -5,8 +5,8 @@
 Data: ``benchmarks/data/second_annotation.jsonl``: rows of ``taxonomy/corpus/test.jsonl``, each labelled
 twice more (``first``, ``second``), blind to the corpus's labels, to each other and to every tagger
 (see ``benchmarks/data/README.md``): 400 rows drawn at random (``sample: random``) and 400 drawn from
-the rows without a label (``sample: no_label``), to measure false tags. The tagger is the default
-one, model + rules + clause check, as ``convmine tag`` runs it.
+the rows without a label (``sample: no_label``), to measure false tags. The tagger is the model (the
+shipped one unless ``--model``) with the rules and the clause check, as ``convmine tag`` runs it.
 
 Prints micro-F1 between every pair of the four sources on the random rows (micro-F1 is symmetric, so
 either side can be read as the reference); each source against the corpus's labels (micro, macro, and
@@ -55,9 +55,10 @@ def main() -> None:
     test = predict_turns(Pipeline(tagger), read_jsonl(TEST, taxonomy))
     annotated = [json.loads(line) for line in ANNOTATION.open(encoding="utf-8")]
     random = [record for record in annotated if record["sample"] == "random"]
+    sources = _sources(test, random)
     results = {
-        "pairwise_micro_f1": _pairwise(_sources(test, random)),
-        "against_corpus": _against_corpus(_sources(test, random), [_first_round(r["id"]) for r in random]),
+        "pairwise_micro_f1": _pairwise(sources),
+        "against_corpus": _against_corpus(sources, [_first_round(r["id"]) for r in random]),
         "false_tags": _false_tags(_sources(test, annotated)),
         "tagger_on_test": _by_round(test),
     }
