@@ -80,48 +80,39 @@ def _write(
         err.print(f"Wrote {len(written.csv)} CSV files to {csv_dir}.")
 
 
-@report_app.command()
-def objections(
-    out: Out,
-    db: Db = "convmine.db",
-    since: Since = None,
-    until: Until = None,
-    agent: Agent = None,
-    customer: Customer = None,
-    teams: Teams = None,
-    team: Team = None,
-    period: Period = None,
-    utc_offset: Offset = DEFAULT_UTC_OFFSET,
-    csv_dir: Csv = None,
-    taxonomy: StoreTaxonomyOpt = None,
-) -> None:
-    """Objections: rates by type, agent, team and over time, what followed them, evidence, calls."""
-    _write(
-        "objections", db, out, csv_dir, taxonomy, utc_offset, since=since, until=until, agent=agent,
-        customer=customer, team=team, teams=teams, period=period,
-    )  # fmt: skip
+def _scoped_report(name: str, summary: str) -> None:
+    """Register ``convmine report NAME``: a report on the calls in a scope (dates, agent, customer, team)."""
+
+    def command(
+        out: Out,
+        db: Db = "convmine.db",
+        since: Since = None,
+        until: Until = None,
+        agent: Agent = None,
+        customer: Customer = None,
+        teams: Teams = None,
+        team: Team = None,
+        period: Period = None,
+        utc_offset: Offset = DEFAULT_UTC_OFFSET,
+        csv_dir: Csv = None,
+        taxonomy: StoreTaxonomyOpt = None,
+    ) -> None:
+        _write(
+            name, db, out, csv_dir, taxonomy, utc_offset, since=since, until=until, agent=agent,
+            customer=customer, team=team, teams=teams, period=period,
+        )  # fmt: skip
+
+    command.__doc__ = summary
+    report_app.command(name)(command)
 
 
-@report_app.command()
-def feedback(
-    out: Out,
-    db: Db = "convmine.db",
-    since: Since = None,
-    until: Until = None,
-    agent: Agent = None,
-    customer: Customer = None,
-    teams: Teams = None,
-    team: Team = None,
-    period: Period = None,
-    utc_offset: Offset = DEFAULT_UTC_OFFSET,
-    csv_dir: Csv = None,
-    taxonomy: StoreTaxonomyOpt = None,
-) -> None:
-    """Voice of the customer: praise and criticism by aspect, complaints, questions, trends, quotes."""
-    _write(
-        "feedback", db, out, csv_dir, taxonomy, utc_offset, since=since, until=until, agent=agent,
-        customer=customer, team=team, teams=teams, period=period,
-    )  # fmt: skip
+_scoped_report(
+    "objections", "Objections: rates by type, agent, team and over time, what followed them, evidence, calls."
+)
+_scoped_report(
+    "feedback",
+    "Voice of the customer: praise and criticism by aspect, complaints, questions, trends, quotes.",
+)
 
 
 @report_app.command()
