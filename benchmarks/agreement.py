@@ -85,9 +85,9 @@ def _pairwise(sources: Sources) -> dict[str, float]:
     print(" " * 8 + "".join(f"{name:>8}" for name in names))
     pairs = {}
     for i, a in enumerate(names):
-        cells = [f"{score(sources[a], sources[b]).micro_f1:8.3f}" if a != b else f"{'-':>8}" for b in names]
-        print(f"{a:8}" + "".join(cells))
-        pairs |= {f"{a}~{b}": score(sources[a], sources[b]).micro_f1 for b in names[i + 1 :]}
+        f1 = {b: score(sources[a], sources[b]).micro_f1 for b in names if b != a}
+        print(f"{a:8}" + "".join(f"{f1[b]:8.3f}" if b != a else f"{'-':>8}" for b in names))
+        pairs |= {f"{a}~{b}": f1[b] for b in names[i + 1 :]}
     return pairs
 
 

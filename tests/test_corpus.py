@@ -432,6 +432,5 @@ def test_second_annotation_covers_test_rows_with_taxonomy_labels(tmp_path):
         rows = [{"text": test[r["id"]].text, "labels": r[name]} for r in annotated]
         labelled = read_jsonl(_jsonl(tmp_path / f"{name}.jsonl", rows), taxonomy)  # unknown labels raise
         for row in labelled:
-            ids = [label.partition("=")[0] for label in row.labels]
-            dimensions = [single_choice[i] for i in ids if i in single_choice]
+            dimensions = [single_choice[i] for i in row.label_ids if i in single_choice]
             assert len(dimensions) == len(set(dimensions)), (row.text, row.labels)
