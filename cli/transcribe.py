@@ -24,7 +24,10 @@ from convmine.text.pii import Masker
 
 def transcribe(
     audio: Annotated[
-        list[Path] | None, typer.Argument(help="Recordings or folders (WAV, MP3, FLAC, M4A/AAC, OGG/Opus).")
+        list[Path] | None,
+        typer.Argument(  # not readable=True: an unreadable file fails alone, not the whole batch
+            help="Recordings or folders (WAV, MP3, FLAC, M4A/AAC, OGG/Opus).", readable=False
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the call JSON files.")] = Path("."),
     backend: Annotated[str, typer.Option("--backend", help="ASR backend: whisper or funasr.")] = "whisper",

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convmine.errors import ConvmineError, ModelError
+from convmine.errors import (
+    ConvmineError,
+    InputError,
+    MissingExtraError,
+    ModelError,
+    StoreError,
+    TaxonomyError,
+)
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.taxonomy import Taxonomy, load_taxonomy
@@ -57,13 +64,18 @@ __all__ = [
     "ConvmineError",
     "Evidence",
     "Failure",
+    "InputError",
     "MaskStyle",
     "Masker",
+    "MissingExtraError",
+    "ModelError",
     "Pipeline",
     "Prediction",
+    "StoreError",
     "Tag",
     "TaggedCall",
     "Taxonomy",
+    "TaxonomyError",
     "Turn",
     "Utterance",
     "__version__",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convmine.errors import ConvmineError
-from convmine.ingest import read_calls, scan_paths
+from convmine.ingest import read_calls, reader_for, scan_paths
 from convmine.ingest.reading import Paths
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Failure, TaggedCall
@@ -35,6 +35,8 @@ class BatchSummary:
 
     ``future_calls`` counts the calls tagged whose start time is after the batch began (a recorder's
     clock running fast, or a local time written as UTC): worth a warning, they are stored all the same.
+    ``passed_over`` names the files in the batch's folders that no reader takes (``.xlsx``, ``.bak``, …;
+    hidden files and sidecars aside), masked: not failures, but worth a note.
     """
 
     tagger: str = ""
@@ -45,6 +47,7 @@ class BatchSummary:
     customers: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
     future_calls: int = 0
+    passed_over: list[str] = field(default_factory=list)
     began_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -111,12 +114,18 @@ def tag_paths(
         )
     paths = [paths] if isinstance(paths, str | Path) else list(paths)  # read twice: counted, then read
     summary = BatchSummary(tagger=pipeline.version)
+    mask = pipeline.masker.mask
     if manifest is not None:
         paths = manifest.inputs(paths)
         skip = [*skip, manifest.source]
-        summary.failures.extend(_masked(pipeline, failure) for failure in manifest.missing())
+        summary.failures.extend(failure.masked(mask) for failure in manifest.missing())
     scan = scan_paths(paths, skip=skip)
-    files = {str(path): n for n, path in enumerate(p for p in scan.found if isinstance(p, Path))}
+    summary.passed_over = [
+        mask(str(path)) for path in scan.skipped if reader_for(path) is None and not path.name.startswith(".")
+    ]
+    files: dict[str, int] = {}  # input file → its number, by path as read (calls) and masked (failures)
+    for n, path in enumerate(p for p in scan.found if isinstance(p, Path)):
+        files[str(path)] = files[mask(str(path))] = n
     reached = 0  # the input file the latest call or failure came from
     file_of: dict[str, int] = {}  # call ID → its input file, until the call is stored
     report = on_progress or (lambda progress: None)
@@ -124,19 +133,17 @@ def tag_paths(
 
     def calls() -> Iterator[Call]:
         nonlocal reached
-        for item in read_calls(paths, customer_id=customer_id, skip=skip):
+        for item in read_calls(paths, customer_id=customer_id, skip=skip, masker=pipeline.masker):
             reached = max(reached, files.get(item.source or "", reached))
             if isinstance(item, Failure):
-                summary.failures.append(_masked(pipeline, item))
+                summary.failures.append(item)
             else:
                 file_of[item.call_id] = reached
                 yield _settled(item, local_time)
 
     def failed(call: Call, exc: Exception) -> None:
         file_of.pop(call.call_id, None)
-        summary.failures.append(
-            _masked(pipeline, Failure(call.source or call.call_id, str(exc), stage="tag"))
-        )
+        summary.failures.append(Failure(call.source or call.call_id, str(exc), stage="tag").masked(mask))
 
     results = pipeline.pipe(calls(), batch_size=batch_size, on_error=failed)
     files_done = tagged = 0
@@ -194,9 +201,3 @@ def _identity_clash(store: ProfileStore, call: Call) -> str | None:
 def _same_utterances(store: ProfileStore, call: Call) -> bool:
     stored = store.get_call(call.call_id)
     return stored is not None and stored.call.utterances == call.utterances
-
-
-def _masked(pipeline: Pipeline, failure: Failure) -> Failure:
-    """A failure's source and reason can quote the input: mask them like any other customer text."""
-    mask = pipeline.masker.mask
-    return Failure(mask(failure.source), mask(failure.reason), failure.line, failure.stage)

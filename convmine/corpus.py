@@ -163,17 +163,29 @@ def _strings(value: object, name: str) -> tuple[str, ...]:
 
 
 def _labels(value: object, taxonomy: Taxonomy) -> tuple[str, ...]:
-    labels = _strings(value, "labels")
-    for label in labels:
+    """The row's labels, IDs stripped of spaces; a label the taxonomy lacks, a label twice and two values of
+    one ``single`` dimension (one value at a time: no tagger could give both) are refused."""
+    labels = []
+    for label in _strings(value, "labels"):
         try:
-            taxonomy.parse_label(label)
+            label_id, _ = taxonomy.parse_label(label)
         except TaxonomyError as exc:
             raise InputError(f"{exc}; label IDs are listed by `convmine taxonomy show`") from None
+        sep, raw = label.partition("=")[1:]
+        labels.append(f"{label_id}{sep}{raw}")
     ids = [label.partition("=")[0] for label in labels]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise InputError(f"labels repeat {repeated}; give each label once")
-    return labels
+    single = taxonomy.single_choice()
+    for dimension in {single[i] for i in ids if i in single}:
+        both = [i for i in ids if single.get(i) == dimension]
+        if len(both) > 1:
+            raise InputError(
+                f"labels {both} are values of the single dimension {dimension!r}, which holds one value at "
+                "a time; keep the one the customer means"
+            )
+    return tuple(labels)
 
 
 def _example(record: dict, taxonomy: Taxonomy) -> Example:

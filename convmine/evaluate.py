@@ -80,7 +80,7 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]]) -
     labels = sorted(set(n_gold) | set(n_pred))
     per_label = {lab: _prf(tp[lab], n_gold[lab], n_pred[lab]) for lab in labels}
     per_category = {}
-    for cat in CATEGORIES:
+    for cat in dict.fromkeys([*CATEGORIES, *(lab.split(".", 1)[0] for lab in labels)]):  # and a bank's own
         in_cat = [lab for lab in labels if lab.split(".", 1)[0] == cat]
         if in_cat:
             per_category[cat] = _prf(*(sum(c[lab] for lab in in_cat) for c in (tp, n_gold, n_pred)))
@@ -269,11 +269,14 @@ def holds_dialogues(path: str | Path) -> bool:
     try:
         with path.open(encoding="utf-8-sig") as lines:
             first = next((line for line in lines if line.strip()), "")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read labelled data: {exc}", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read labelled data: {exc.strerror or exc}", str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text; re-save it as UTF-8", str(path)) from None
     if not first:
         raise InputError("holds no labelled rows", str(path))
     try:
-        return "call" in json.loads(first)
+        record = json.loads(first)
     except json.JSONDecodeError:
         return False  # the row reader reports the bad line
+    return isinstance(record, dict) and "call" in record  # the row reader reports a line not an object

@@ -8,7 +8,6 @@ is length-preserving, so a prediction's character span indexes the stored (maske
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 
 from convmine.errors import ConvmineError
 from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
@@ -67,14 +66,26 @@ class Pipeline:
     ) -> Iterator[TaggedCall]:
         """Tag a stream of calls, ``batch_size`` calls per tagger batch, in input order.
 
-        A call that fails is handed to ``on_error`` (default: re-raise) and left out.
+        A call that fails is handed to ``on_error`` (default: re-raise) and left out; a tagger's failure
+        hands over the call as masked. An item that is neither a call nor a text raises
+        :class:`ConvmineError` once the calls before it are yielded.
         """
-        if batch_size < 1:
-            raise ConvmineError(f"batch_size must be at least 1, got {batch_size}")
+        if isinstance(calls, str):
+            raise ConvmineError("pipe tags a stream of calls or texts; to tag one text, call the pipeline")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConvmineError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         handler = on_error or _raise
-        stream = map(_as_call, calls)
-        while batch := list(islice(stream, batch_size)):
-            yield from self._tag_batch(batch, handler)
+        batch: list[Call] = []
+        for item in calls:
+            try:
+                batch.append(_as_call(item))
+            except ConvmineError:
+                yield from self._tag_batch(batch, handler)
+                raise
+            if len(batch) == batch_size:
+                yield from self._tag_batch(batch, handler)
+                batch = []
+        yield from self._tag_batch(batch, handler)
 
     def prepare(self, text: str) -> str:
         """A text as the tagger reads it: personal numbers masked, then normalised."""
@@ -96,7 +107,7 @@ class Pipeline:
             predictions = self.tagger.predict(turns) if turns else []
         except Exception as exc:  # one bad call must not sink the batch
             if len(masked) == 1:
-                on_error(calls[0], exc)
+                on_error(masked[0], exc)
                 return
             for call in masked:  # find the culprit: retry call by call
                 yield from self._tag_batch([call], on_error)

@@ -2,8 +2,9 @@
 
 Pure logic, no storage: a store hands :func:`merge_profile` the customer's observations.
 
-Rules. In a ``single`` dimension the newest observation wins (a tie goes to the higher confidence)
-and every other observation of the dimension is history. In a ``multi`` dimension every label
+Rules. In a ``single`` dimension the newest observation wins — the later call and, within one call,
+the later turn, so a customer who corrects themself is taken at their word — and every other
+observation of the dimension is history. In a ``multi`` dimension every label
 holds; a label seen several times keeps its newest observation and the rest are history. An
 observation is stale once ``observed_at + ttl < now`` (a label without a TTL never goes stale).
 Entries are in taxonomy order of category, dimension and label, current before history, newest
@@ -146,9 +147,10 @@ def _label(obs: Observation, taxonomy: Taxonomy) -> Label:
         ) from None
 
 
-def _rank(obs: Observation) -> tuple[datetime, float, str, int]:
-    """Newest wins; ties go to the higher confidence, then (for determinism) call ID and turn."""
-    return as_utc(obs.observed_at), obs.tag.confidence, obs.call_id, obs.tag.evidence.utterance_index
+def _rank(obs: Observation) -> tuple[datetime, str, int, float]:
+    """Newest wins: the call's time, then the turn within the call; calls of one time are ordered by call
+    ID (for determinism), and two labels of one turn by confidence."""
+    return as_utc(obs.observed_at), obs.call_id, obs.tag.evidence.utterance_index, obs.tag.confidence
 
 
 def _entry(obs: Observation, label: Label, now: datetime, current: bool) -> ProfileEntry:
@@ -170,7 +172,7 @@ def _entry(obs: Observation, label: Label, now: datetime, current: bool) -> Prof
     )
 
 
-def _sort_key(taxonomy: Taxonomy) -> Callable[[ProfileEntry], tuple[int, int, int, bool, float, str]]:
+def _sort_key(taxonomy: Taxonomy) -> Callable[[ProfileEntry], tuple[int, int, int, bool, float, str, int]]:
     """Taxonomy order of category, dimension and label, then current first and newest first.
 
     A ``single`` dimension is one timeline: its current value first, then its history, newest first.
@@ -179,7 +181,7 @@ def _sort_key(taxonomy: Taxonomy) -> Callable[[ProfileEntry], tuple[int, int, in
     dimensions = {dim: i for i, dim in enumerate(taxonomy.dimensions())}
     labels = {label.id: 0 if label.cardinality == "single" else i for i, label in enumerate(taxonomy)}
 
-    def key(entry: ProfileEntry) -> tuple[int, int, int, bool, float, str]:
+    def key(entry: ProfileEntry) -> tuple[int, int, int, bool, float, str, int]:
         return (
             categories[entry.category],
             dimensions[entry.dimension],
@@ -187,6 +189,7 @@ def _sort_key(taxonomy: Taxonomy) -> Callable[[ProfileEntry], tuple[int, int, in
             not entry.current,
             -entry.observed_at.timestamp(),
             entry.call_id,
+            -entry.evidence.utterance_index,
         )
 
     return key

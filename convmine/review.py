@@ -10,7 +10,9 @@ How a verdict applies (``ProfileStore.observations`` and so ``profile`` and repo
 verdict of a (call, turn, label) holds. ``reject`` hides the tagger's tag; ``confirm`` makes it a
 ``review`` tag of confidence 1 (its value replaced where the review gives one); ``add`` does the
 same, or adds the tag when the tagger missed it, with the whole turn as its evidence. A ``confirm``
-with an empty label records a turn checked with nothing to tag (a negative training example).
+with an empty label records a turn checked with nothing to tag (a negative training example). A
+turn holds one value of a ``single`` dimension, so adding or confirming one relabels the turn:
+:func:`import_reviews` also rejects the other value stored for it (noted "replaced by …").
 Verdicts are kept by turn index and label, so they survive re-tagging the call, and each is bound
 to the text of the turn it was given on: once the call is tagged again with a changed transcript
 (a turn index now holds other words, or the agent's), the verdict is *stale* and applies nowhere
@@ -23,6 +25,7 @@ holds their index.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
@@ -75,7 +78,10 @@ class Review:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
         if not self.label and self.verdict != "confirm":
-            raise ValueError(f"a {self.verdict!r} verdict needs a label; only 'confirm' may leave it empty")
+            article = "an" if self.verdict == "add" else "a"
+            raise ValueError(
+                f"{article} {self.verdict!r} verdict needs a label; only 'confirm' may leave it empty"
+            )
         if not self.reviewer.strip():
             raise ValueError("a review needs the reviewer's name")
 
@@ -94,10 +100,12 @@ class ImportSummary:
     rows: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
     stored: int = 0
+    #: Rejects implied by relabelling a turn in a ``single`` dimension (stored with the verdicts).
+    replaced: int = 0
 
     @property
     def skipped(self) -> int:
-        return self.verdicts.total() - self.stored
+        return self.verdicts.total() + self.replaced - self.stored
 
 
 def matches(label: str, labels: LabelFilter) -> bool:
@@ -108,6 +116,23 @@ def matches(label: str, labels: LabelFilter) -> bool:
         prefix = labels.rstrip(".")
         return label == prefix or label.startswith(prefix + ".")
     return label in labels
+
+
+def check_label_filter(labels: LabelFilter, taxonomy: Any) -> None:
+    """Raise :class:`InputError` when ``labels`` (a prefix, or each ID of a list) selects no label of
+    ``taxonomy``: a mistyped filter would otherwise select nothing, silently."""
+    selectors = [labels] if isinstance(labels, str) else [[label] for label in labels or []]
+    for selector in selectors:
+        if any(matches(label_id, selector) for label_id in taxonomy.label_ids):
+            continue
+        entry = selector if isinstance(selector, str) else selector[0]
+        names = [*taxonomy.categories, *taxonomy.dimensions(), *taxonomy.label_ids]
+        close = difflib.get_close_matches(entry.rstrip("."), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(
+            f"the label filter {entry!r} selects no label of taxonomy {taxonomy.name!r}{hint}; give a label "
+            "ID or a prefix of one, such as 'objection' or 'feedback.negative'"
+        )
 
 
 # --- export for review ------------------------------------------------------------------------------
@@ -135,10 +160,11 @@ def review_rows(
     since, see above) shows as ``current_verdict`` ``stale <verdict>``: on its label's row when the turn
     is still the customer's, else on a row of its own with the turn's text now (or none, if it is gone).
     """
+    taxonomy = store.taxonomy
+    check_label_filter(labels, taxonomy)
     current: dict[str, dict[tuple[int, str], Review]] = defaultdict(dict)
     for review in store.reviews():
         current[review.call_id][review.utterance_index, review.label] = review
-    taxonomy = store.taxonomy
     for record in store.calls(customer_id=customer_id, agent_id=agent_id, since=since, until=until):
         if call_ids is not None and record.call_id not in call_ids:
             continue
@@ -244,10 +270,44 @@ def read_reviews(
 def import_reviews(
     store: ProfileStore, path: str | Path, *, reviewer: str | None = None, now: datetime | None = None
 ) -> ImportSummary:
-    """Read a review CSV and store its verdicts in one transaction (all or none)."""
+    """Read a review CSV and store its verdicts in one transaction (all or none), with the rejects that
+    relabelling a turn in a ``single`` dimension implies (:func:`replaced_values`)."""
     reviews, n_rows = read_reviews(path, taxonomy=store.taxonomy, reviewer=reviewer, now=now)
-    stored = store.add_reviews(reviews)
-    return ImportSummary(n_rows, Counter(review.verdict for review in reviews), stored)
+    replaced = replaced_values(store, reviews, str(path))
+    stored = store.add_reviews([*reviews, *replaced])
+    return ImportSummary(n_rows, Counter(review.verdict for review in reviews), stored, len(replaced))
+
+
+def replaced_values(store: ProfileStore, reviews: list[Review], source: str = "") -> list[Review]:
+    """A ``reject`` of each other value of a ``single`` dimension stored for a turn that ``reviews`` gives
+    a value of that dimension (``add`` or ``confirm``), unless the reviews judge that value themselves.
+    Two values of one single dimension given to one turn are refused (:class:`InputError`)."""
+    single = store.taxonomy.single_choice()
+    judged = {(r.call_id, r.utterance_index, r.label) for r in reviews}
+    given: dict[tuple[str, int, str], str] = {}
+    replaced: list[Review] = []
+    for review in reviews:
+        dimension = single.get(review.label)
+        if dimension is None or review.verdict == "reject":
+            continue
+        turn = (review.call_id, review.utterance_index, dimension)
+        if given.setdefault(turn, review.label) != review.label:
+            raise InputError(
+                f"turn {review.utterance_index} of call {review.call_id!r} is given both {given[turn]!r} and "
+                f"{review.label!r}, values of the single dimension {dimension!r}; keep one",
+                source,
+            )
+        for obs in store.observations(call_id=review.call_id):
+            label = obs.tag.label
+            key = (review.call_id, review.utterance_index, label)
+            if obs.tag.evidence.utterance_index == review.utterance_index and single.get(label) == dimension:
+                if key not in judged:
+                    judged.add(key)
+                    replaced.append(
+                        Review(review.call_id, review.utterance_index, label, "reject", review.reviewer,
+                               review.reviewed_at, note=f"replaced by {review.label}", text=review.text)
+                    )  # fmt: skip
+    return replaced
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:

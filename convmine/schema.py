@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from convmine.errors import ConvmineError
 
 Speaker = Literal["agent", "customer", "unknown"]
 SPEAKERS: tuple[Speaker, ...] = ("agent", "customer", "unknown")
@@ -21,6 +23,15 @@ class Utterance:
     text: str
     start: float | None = None
     end: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.speaker not in SPEAKERS:
+            raise ConvmineError(
+                f"utterance {self.index}: speaker must be one of {', '.join(SPEAKERS)}, got {self.speaker!r} "
+                "(transcript readers map 坐席, 客户 and the like to these)"
+            )
+        if not isinstance(self.text, str):
+            raise ConvmineError(f"utterance {self.index}: text must be a str, got {type(self.text).__name__}")
 
 
 @dataclass(slots=True)
@@ -128,3 +139,7 @@ class Failure:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
         return f"{where}: {self.reason}"
+
+    def masked(self, mask: Callable[[str], str]) -> Failure:
+        """The failure with ``mask`` applied to its source and reason, which can quote the input."""
+        return Failure(mask(self.source), mask(self.reason), self.line, self.stage)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,9 +195,12 @@ class Taxonomy:
         if label.value_type is None:
             raise TaxonomyError(f"label {label.id!r} takes no value, got {text!r}")
         try:
-            return label.id, float(raw)
+            value = float(raw)
         except ValueError:
-            raise TaxonomyError(f"value of {label.id!r} must be a number, got {raw!r}") from None
+            value = math.nan
+        if not math.isfinite(value):
+            raise TaxonomyError(f"value of {label.id!r} must be a number, got {raw!r}")
+        return label.id, value
 
 
 def _did_you_mean(label_id: str, known: dict[str, Label]) -> str:

@@ -41,3 +41,15 @@ def parse_moment(text: str, tz: tzinfo) -> datetime:
     except ValueError:
         raise ConvmineError(f"a date looks like 2026-06-01 or 2026-06-01T09:30, got {text!r}") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def check_order(
+    since: datetime | None, until: datetime | None, names: tuple[str, str] = ("since", "until")
+) -> None:
+    """Raise :class:`ConvmineError` unless ``since`` comes before ``until`` (either may be missing);
+    ``names`` are what the user called them (``("--since", "--as-of")``)."""
+    if since is not None and until is not None and since >= until:
+        raise ConvmineError(
+            f"{names[0]} ({since.isoformat(timespec='minutes')}) must come before "
+            f"{names[1]} ({until.isoformat(timespec='minutes')})"
+        )

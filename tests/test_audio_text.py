@@ -108,13 +108,20 @@ def test_manifest_rows_resolve_relative_paths_and_check_agent_channel(tmp_path) 
         load_manifest(manifest)
 
 
-def test_quarantine_copies_the_file_with_its_reason(tmp_path) -> None:
+def test_quarantine_copies_the_file_with_its_reason_once_however_often_the_batch_runs(tmp_path) -> None:
     bad = tmp_path / "call.wav"
     bad.write_bytes(b"")
     first = quarantine_file(bad, "zero-byte: the file is empty", tmp_path / "q")
-    second = quarantine_file(bad, "zero-byte: again", tmp_path / "q")
-    assert first.name == "call.wav" and second.name == "call-1.wav" and bad.exists()
-    assert (tmp_path / "q" / "call.wav.reason.txt").read_text(encoding="utf-8").startswith("zero-byte")
+    again = quarantine_file(bad, "zero-byte: again", tmp_path / "q")
+    assert first == again and first.name == "call.wav" and bad.exists()
+    assert (tmp_path / "q" / "call.wav.reason.txt").read_text(encoding="utf-8") == "zero-byte: again\n"
+    other = tmp_path / "elsewhere" / "call.wav"  # another recording of the same name
+    other.parent.mkdir()
+    other.write_bytes(b"RIFF")
+    assert quarantine_file(other, "bad header", tmp_path / "q").name == "call-1.wav"
+    assert sorted(p.name for p in (tmp_path / "q").iterdir()) == [
+        "call-1.wav", "call-1.wav.reason.txt", "call.wav", "call.wav.reason.txt"
+    ]  # fmt: skip
 
 
 def test_a_recording_named_after_a_phone_number_is_quarantined_under_a_masked_name(tmp_path) -> None:

@@ -421,3 +421,72 @@ def test_tag_progress_counts_files_with_a_total_and_calls(tmp_path, monkeypatch)
     result = run("tag", str(tmp_path / "in"), "--db", str(tmp_path / "p.db"), "--batch-size", "1")
     assert result.exit_code == 0, result.output
     assert "3/3 files · 3 calls" in screen.getvalue()
+
+
+def test_a_file_the_system_calls_unreadable_does_not_stop_the_batch_before_it_starts(tmp_path, monkeypatch):
+    """click's readable check would refuse the whole command line; reading fails that file alone."""
+    import os
+
+    one = EXAMPLES / "json" / "CALL-2026-0305-0001.json"
+    access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode, **kw: str(path) != str(one) and access(path, mode, **kw)
+    )
+    result = run("tag", str(one), str(EXAMPLES / "txt"), "--db", str(tmp_path / "u.db"), "--model", "rules")
+    assert result.exit_code == 0, result.output
+    assert "Invalid value" not in result.output
+
+
+def test_an_error_quoting_a_personal_number_typed_as_an_id_masks_it(db):
+    result = run("profile", "13812345678", "--db", str(db))
+    assert result.exit_code == 1
+    assert "13812345678" not in result.output and "138****5678" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["report", "objections", "-o", "r.html"],
+            "--since (2026-06-12T15:40+08:00) must come before --until",
+        ),
+        (["review", "export"], "--since (2026-06-12T15:40+08:00) must come before --until (2026-06-12T10:00"),
+        (["export-training"], "--since (2026-06-12T15:40+08:00) must come before --until"),
+    ],
+)
+def test_a_date_range_that_ends_before_it_starts_is_refused_with_its_times(db, tmp_path, args, message):
+    args = [a if a != "r.html" else str(tmp_path / "r.html") for a in args]
+    result = run(*args, "--db", str(db), "--since", "2026-06-12T15:40", "--until", "2026-06-12T10:00")
+    assert result.exit_code == 1 and message in " ".join(result.output.split())
+
+
+def test_the_profiles_report_names_as_of_when_since_comes_after_it(db, tmp_path):
+    out = str(tmp_path / "p.html")
+    result = run(
+        "report", "profiles", "-o", out, "--db", str(db), "--as-of", "2026-04-01", "--since", "2026-06-01"
+    )
+    assert (
+        result.exit_code == 1 and "--since (2026-06-01T00:00+08:00) must come before --as-of" in result.output
+    )
+
+
+def test_evaluate_refuses_to_write_its_errors_over_the_data(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "我有闲钱", "labels": ["basic.funds.idle"]}\n', encoding="utf-8")
+    result = run("evaluate", str(data), "--model", "rules", "--errors", str(data))
+    assert result.exit_code == 1 and "is the labelled data itself" in " ".join(result.output.split())
+    assert "basic.funds.idle" in data.read_text(encoding="utf-8")
+
+
+def test_files_in_a_folder_that_no_reader_takes_get_a_note(tmp_path):
+    folder = tmp_path / "night"
+    folder.mkdir()
+    (folder / "call.json").write_bytes((EXAMPLES / "json" / "CALL-2026-0305-0001.json").read_bytes())
+    for name in ("export.xlsx", "old.xlsx", "call.json.bak", ".DS_Store"):
+        (folder / name).write_text("x")
+    result = run("tag", str(folder), "--db", str(tmp_path / "n.db"), "--model", "rules")
+    assert result.exit_code == 0, result.output
+    assert (
+        "passed over 3 file(s) in the folders that are not transcripts or recordings (.xlsx ×2, .bak ×1)"
+        in (" ".join(result.output.split()))
+    )

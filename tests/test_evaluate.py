@@ -33,6 +33,12 @@ def _jsonl(path, rows):
     return path
 
 
+def test_a_category_a_bank_adds_is_scored_too():
+    scores = score([frozenset({"interest.pension", "basic.funds.idle"})], [frozenset({"interest.pension"})])
+    assert list(scores.per_category) == ["basic", "interest"]
+    assert scores.per_category["interest"].f1 == 1.0 and scores.per_category["basic"].recall == 0.0
+
+
 def test_utterance_rows_are_scored_with_context_and_values(tmp_path):
     data = _jsonl(
         tmp_path / "d.jsonl",
@@ -101,11 +107,39 @@ def test_dialogues_of_one_split(tmp_path):
         ('{"text": "x", "labels": ["basic.fund.idle"]}', r"d.jsonl:2: .*did you mean"),
         ('{"text": "x"}', r"d.jsonl:2: .*labels"),
         ("{not json", r"d.jsonl:2: "),
+        (
+            '{"text": "x", "labels": ["preference.risk.guaranteed", "preference.risk.high"]}',
+            r"d.jsonl:2: .*single dimension 'preference.risk'",
+        ),
+        (
+            '{"text": "x", "labels": ["preference.return.target=nan"]}',
+            r"d.jsonl:2: .*must be a number, got 'nan'",
+        ),
     ],
 )
 def test_bad_rows_name_file_and_line(tmp_path, line, message):
     path = tmp_path / "d.jsonl"
     path.write_text('{"text": "ok", "labels": []}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        evaluate_file(Pipeline(KeywordTagger()), path)
+
+
+def test_a_label_written_with_spaces_is_read_as_the_label():
+    from convmine.corpus import _labels
+    from convmine.taxonomy import load_taxonomy
+
+    assert _labels([" basic.funds.idle", "preference.return.target =3.5"], load_taxonomy()) == (
+        "basic.funds.idle",
+        "preference.return.target=3.5",
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "message"), [("42", "line must be a JSON object"), (b"\xce\xd2", "not UTF-8 text")]
+)
+def test_a_file_that_is_not_labelled_rows_is_refused_clearly(tmp_path, first, message):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(first.encode() if isinstance(first, str) else first)
     with pytest.raises(InputError, match=message):
         evaluate_file(Pipeline(KeywordTagger()), path)
 

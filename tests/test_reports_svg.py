@@ -73,6 +73,13 @@ def test_diverging_and_line_charts_draw_their_points():
     assert re.search(r"W2: 5 calls", "".join(root.itertext()))
 
 
+def test_a_bucket_without_calls_breaks_the_line_instead_of_plotting_zero():
+    root = parsed(line_chart(["M1", "M2", "M3", "M4"], [("any", [0.2, None, 0.3, 0.1])], title="t"))
+    assert len(list(root.iter(f"{SVG}circle"))) == 3
+    assert [len(line.get("points").split()) for line in root.iter(f"{SVG}polyline")] == [1, 2]
+    assert "M2" not in "".join(t.text or "" for t in root.iter(f"{SVG}title"))
+
+
 def test_axis_tops_and_ticks_are_round():
     assert [nice_ceiling(x) for x in (0.875, 0.43, 0.21, 3, 0)] == [1.0, 0.5, 0.25, 5, 1.0]
     assert ticks(1.0) == [0, 0.25, 0.5, 0.75, 1.0]

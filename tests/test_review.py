@@ -370,6 +370,33 @@ def test_training_rows_give_values_and_context(store):
     ]  # fmt: skip
 
 
+def test_relabelling_a_turn_in_a_single_dimension_rejects_its_other_value(store, tmp_path):
+    """The tagger heard 三个月 but the customer said 一年以上: one value per turn, so the add replaces."""
+    relabelled = small_call("C2", "U2")
+    relabelled.tags.append(tag("preference.term.3m_6m", 1, "收益能到三点五"))
+    store.save([relabelled])
+    rows = [
+        r
+        for r in export(store, tmp_path / "review.csv", customer_id="U2")
+        if r["label"].startswith("preference.term")
+    ]
+    rows[0].update(label="preference.term.gt_1y", verdict="add", reviewer="王审核")
+    summary = import_reviews(store, save(rows, tmp_path / "relabel.csv"))
+    assert (summary.stored, summary.replaced, summary.skipped) == (2, 1, 0)
+    terms = [
+        o.tag.label for o in store.observations(call_id="C2") if o.tag.label.startswith("preference.term")
+    ]
+    assert terms == ["preference.term.gt_1y"]
+    [implied] = [r for r in store.reviews(call_id="C2") if r.verdict == "reject"]
+    assert (implied.label, implied.note) == ("preference.term.3m_6m", "replaced by preference.term.gt_1y")
+    assert import_reviews(store, tmp_path / "relabel.csv").stored == 0  # importing again changes nothing
+    both = [dict(rows[0]), dict(rows[0], label="preference.term.le_3m")]
+    with pytest.raises(
+        InputError, match=r"given both 'preference\.term\.gt_1y' and 'preference\.term\.le_3m'"
+    ):
+        import_reviews(store, save(both, tmp_path / "both.csv"))
+
+
 def test_import_reads_what_excel_writes(store, tmp_path):
     rows = export(store, tmp_path / "review.csv")
     rows[0].update(verdict="reject", reviewer="李主管")
@@ -460,6 +487,22 @@ def test_cli_round_trip(cli, store, tmp_path):
     assert bad.exit_code == 1 and "cannot read the review file" in " ".join(bad.output.split())
 
 
+def test_show_prints_the_call_as_reviewed(store):
+    from convmine.cli.main import app
+
+    store.add_reviews([
+        review("objection.refusal.no_need", 3, "reject"),
+        review("objection.refusal.no_need", 4, "add"),
+    ])  # fmt: skip
+    db = store.path
+    store.close()
+    result = CliRunner().invoke(app, ["show", "C1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    tagged = [line.split()[1] for line in result.output.splitlines() if "↳" in line]
+    assert tagged == ["basic.funds.idle", "preference.return.target", "objection.refusal.no_need"]
+    assert "(review, 1.00)" in result.output.splitlines()[-1]  # the added one, on turn 4
+
+
 def test_every_review_command_has_help(cli):
     runner = CliRunner()
     for args in (["review", "export"], ["review", "import"], ["export-training"]):
@@ -470,3 +513,9 @@ def test_every_review_command_has_help(cli):
 def test_review_rows_can_be_limited_to_some_calls(store):
     store.save([small_call("C2", "U1", T0 + timedelta(days=1))])
     assert {r["call_id"] for r in review_rows(store, call_ids={"C2"})} == {"C2"}
+
+
+def test_a_mistyped_label_filter_is_refused_not_an_empty_export(store, tmp_path):
+    with pytest.raises(InputError, match=r"'objections' selects no label .*did you mean 'objection'"):
+        export(store, tmp_path / "review.csv", labels="objections", tagged_only=True)
+    assert export(store, tmp_path / "review.csv", labels="objection.", tagged_only=True)

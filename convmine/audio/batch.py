@@ -13,6 +13,7 @@ The recogniser is loaded once per settings and reused for every recording.
 
 from __future__ import annotations
 
+import filecmp
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -117,15 +118,18 @@ def audio_settings(
 
 def quarantine_file(path: Path, reason: str, folder: Path) -> Path:
     """Copy a bad recording into ``folder`` with ``<name>.reason.txt`` beside it; returns the copy.
-    The copy's name has personal numbers masked (``13912345678.wav`` → ``139****5678.wav``)."""
+    The copy's name has personal numbers masked (``13912345678.wav`` → ``139****5678.wav``). A copy
+    already there with the same bytes (the batch run again) is kept, not copied again; another file of
+    the same name gets a ``-N`` suffix."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = mask(path.stem)
     target = folder / f"{stem}{path.suffix}"
     number = 1
-    while target.exists():
+    while target.exists() and not filecmp.cmp(path, target, shallow=False):
         target = folder / f"{stem}-{number}{path.suffix}"
         number += 1
-    shutil.copy2(path, target)
+    if not target.exists():
+        shutil.copy2(path, target)
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     return target
 

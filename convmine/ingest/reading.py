@@ -13,7 +13,7 @@ from convmine.errors import InputError, MissingExtraError
 from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
 from convmine.ingest.text_reader import is_sidecar
 from convmine.schema import Call, Failure
-from convmine.text.pii import id_refusal
+from convmine.text.pii import Masker, id_refusal
 
 Paths = Iterable[str | Path] | str | Path
 
@@ -69,11 +69,22 @@ def _check_path(path: Path) -> Failure | None:
     return None
 
 
-def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """(transcripts, skipped) under ``folder``, recursively, sorted; hidden files and folders, sidecars and
-    office lock files are skipped."""
-    transcripts, skipped = [], []
-    for top, folders, names in os.walk(folder):
+def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Failure]]:
+    """(transcripts, skipped, failures) under ``folder``, recursively, sorted; hidden files and folders,
+    sidecars and office lock files are skipped. Linked folders are followed (each real folder read once);
+    a folder that cannot be listed is a failure."""
+    transcripts, skipped, failures = [], [], []
+    visited: set[Path] = set()
+
+    def unreadable(error: OSError) -> None:
+        failures.append(Failure(str(error.filename), f"cannot read the folder: {error.strerror}"))
+
+    for top, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        real = Path(top).resolve()
+        if real in visited:  # a link back to a folder already read
+            folders.clear()
+            continue
+        visited.add(real)
         folders[:] = [name for name in folders if not name.startswith(".")]
         for name in names:
             path = Path(top, name)
@@ -84,7 +95,7 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
                 and reader_for(path) is not None
             )
             (transcripts if usable else skipped).append(path)
-    return sorted(transcripts), sorted(skipped)
+    return sorted(transcripts), sorted(skipped), failures
 
 
 def scan_paths(paths: Paths, *, skip: Iterable[str | Path] = ()) -> Scan:
@@ -104,9 +115,10 @@ def scan_paths(paths: Paths, *, skip: Iterable[str | Path] = ()) -> Scan:
 
     for path in map(Path, [paths] if isinstance(paths, str | Path) else paths):
         if path.is_dir():
-            transcripts, skipped = _folder_files(path)
+            transcripts, skipped, failures = _folder_files(path)
             scan.skipped.extend(skipped)
-            if not transcripts:
+            scan.found.extend(failures)
+            if not transcripts and not failures:
                 scan.found.append(
                     Failure(str(path), f"the folder holds no transcript files ({_supported()})")
                 )
@@ -206,24 +218,29 @@ def _not_calls(path: Path, first: Failure) -> Failure:
 
 
 def read_calls(
-    paths: Paths, *, customer_id: str | None = None, skip: Iterable[str | Path] = ()
+    paths: Paths,
+    *,
+    customer_id: str | None = None,
+    skip: Iterable[str | Path] = (),
+    masker: Masker | None = None,
 ) -> Iterator[Call | Failure]:
     """Every call in ``paths`` (files or folders, less the files in ``skip``), in order, and a
     :class:`Failure` for each input that cannot be read; the batch goes on past them.
 
     ``customer_id`` names the customer for calls whose file does not; a call whose file names its
-    customer keeps that one, so a folder mixing both kinds is read in one go.
+    customer keeps that one, so a folder mixing both kinds is read in one go. A failure's source and
+    reason can quote the input (a file named after a phone number): ``masker`` (default: ``Masker()``)
+    masks them. Calls come as read; a :class:`~convmine.pipeline.Pipeline` masks them.
     """
     if customer_id is not None and not customer_id.strip():
         raise InputError("customer_id is blank; pass a customer ID or leave it out")
     if reason := id_refusal(customer_id=customer_id):  # refused now, not after transcribing recordings
         raise InputError(reason)
     checks = _BatchChecks(customer_id.strip() if customer_id else None)
-    for item in scan_paths(paths, skip=skip).found:
-        if isinstance(item, Failure):
-            yield item
-        else:
-            yield from _read_file(item, checks)
+    mask = (masker or Masker()).mask
+    for found in scan_paths(paths, skip=skip).found:
+        for item in [found] if isinstance(found, Failure) else _read_file(found, checks):
+            yield item.masked(mask) if isinstance(item, Failure) else item
 
 
 def read_call(path: str | Path, customer_id: str | None = None) -> Call:

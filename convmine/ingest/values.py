@@ -36,6 +36,10 @@ _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:[.,]\d+)?)$")
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
+#: C0 and C1 control characters but tab and newline, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _mostly_utf8(raw: bytes) -> bool:
     """Whether more non-ASCII characters decode as UTF-8 than fail to (GB18030 text nearly always fails)."""
     lenient = raw.decode("utf-8", errors="replace")
@@ -205,8 +209,10 @@ def parse_id(value: object, name: str) -> str | None:
 def add_utterance(
     utterances: list[Utterance], speaker: Speaker, text: str, start: float | None, end: float | None
 ) -> None:
-    """Append a turn, numbered in order; turns whose text is blank carry nothing and are left out."""
-    text = text.strip()
+    """Append a turn, numbered in order; turns whose text is blank carry nothing and are left out.
+    Control characters (a terminal's escape sequences, form feeds) become spaces: they carry no words and
+    would reach terminals and spreadsheets."""
+    text = _CONTROL.sub(" ", text).strip()
     if not text:
         return
     if start is not None and end is not None and end < start:

@@ -82,7 +82,7 @@ def _over_time_section(
 ) -> Section:
     """The trend chart of a report's series per period, with its table folded under it."""
     names = [x.key for x in report.over_time]
-    lines = [(s.name, [x.rate(s.key) for x in report.over_time]) for s in report.series]
+    lines = [(s.name, [x.rate(s.key) if x.calls else None for x in report.over_time]) for s in report.series]
     volumes = [x.calls for x in report.over_time]
     chart = line_chart(names, lines, title=title, volumes=volumes)
     return Section("over-time", heading, chart + folded("table", table))
@@ -95,7 +95,10 @@ def render_objections(report: ObjectionReport) -> str:
     anchors = transcript_anchors(report.calls.transcripts)
     overall, total = report.overall, report.outcome_total
     figures = [(str(overall.calls), "calls"), (str(meta.customers), "customers")]
-    figures += [(percent(overall.rate(s.key)), f"calls with {s.name}") for s in report.series]
+    figures += [
+        (percent(overall.rate(s.key)) if overall.calls else "–", f"calls with {s.name}")
+        for s in report.series
+    ]
     figures.append(
         (percent(total.recoverable) if total.total else "–", "recoverable: questions or follow-up after")
     )
@@ -194,7 +197,10 @@ def render_feedback(report: FeedbackReport) -> str:
     anchors = transcript_anchors(report.calls.transcripts)
     overall = report.overall
     figures = [(str(overall.calls), "calls"), (str(meta.customers), "customers")]
-    figures += [(percent(overall.rate(s.key)), f"calls with {s.name}") for s in report.series]
+    figures += [
+        (percent(overall.rate(s.key)) if overall.calls else "–", f"calls with {s.name}")
+        for s in report.series
+    ]
     sections = [Section("summary", "Summary 概览", kpis(figures))]
 
     rows = [

@@ -15,7 +15,7 @@ from typing import Literal, TypedDict
 
 from convmine.errors import ConvmineError, InputError
 from convmine.store import CallRecord
-from convmine.timezones import CHINA_TIME
+from convmine.timezones import CHINA_TIME, check_order
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month")
@@ -57,10 +57,7 @@ class Scope:
         if self.team is not None and self.team not in set(self.teams.values()):
             known = ", ".join(sorted(set(self.teams.values())))
             raise ConvmineError(f"unknown team {self.team!r}; the teams file names {known}")
-        if self.since and self.until and self.since >= self.until:
-            raise ConvmineError(
-                f"since ({self.since:%Y-%m-%d}) must come before until ({self.until:%Y-%m-%d})"
-            )
+        check_order(self.since, self.until)
 
     def team_of(self, agent_id: str | None) -> str:
         return self.teams.get(agent_id or "", NO_TEAM)
@@ -100,21 +97,18 @@ class Scope:
         """``period`` or, when unset, day for a month of calls or less, week up to half a year, else month."""
         if self.period is not None:
             return self.period
-        first = self.since or (min(moments) if moments else None)
-        last = self.until or (max(moments) if moments else None)
-        span = (last - first) if first and last else timedelta(0)
+        span = max(moments) - min(moments) if moments else timedelta(0)
         if span <= timedelta(days=31):
             return "day"
         return "week" if span <= timedelta(days=183) else "month"
 
     def buckets(self, moments: list[datetime]) -> tuple[Period, list[date]]:
-        """The period and every bucket from the scope's (or the calls') first to last day, gaps included."""
+        """The period and every bucket from the first call's to the last call's, gaps included (not from
+        the scope's bounds, which may lie years past the calls)."""
         period = self.period_for(moments)
-        first = self.since or (min(moments) if moments else None)
-        last = (self.until - timedelta(microseconds=1)) if self.until else (max(moments) if moments else None)
-        if first is None or last is None:
+        if not moments:
             return period, []
-        current, end = bucket_of(self.local(first), period), bucket_of(self.local(last), period)
+        current, end = (bucket_of(self.local(moment), period) for moment in (min(moments), max(moments)))
         found: list[date] = []
         while current <= end:
             found.append(current)

@@ -185,11 +185,23 @@ def diverging_bar_chart(
     return _svg(height + 6, body, title)
 
 
+def _runs(points: Sequence[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
+    """The stretches of consecutive points between ``None``s."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for point in points:
+        if point is None:
+            runs.append([])
+        else:
+            runs[-1].append(point)
+    return [run for run in runs if run]
+
+
 def line_chart(
-    x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,
+    x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, title: str,
     volumes: Sequence[int] | None = None, fmt: Callable[[float], str] = percent, height: int = 240,
 ) -> str:  # fmt: skip
-    """Lines over buckets (periods) on round gridlines, a point per bucket.
+    """Lines over buckets (periods) on round gridlines, a point per bucket; ``None`` (a bucket without
+    calls, where a rate means nothing) breaks the line.
 
     ``volumes`` (calls per bucket) are drawn as light bars behind the lines, on their own scale, so a
     rate over few calls is seen for what it is.
@@ -199,7 +211,7 @@ def line_chart(
     body, top_pad = _legend([*legend, *([("calls 通话量", VOLUME_COLOR)] if volumes else [])], left)
     top_pad += 8
     plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
-    top = nice_ceiling(max((v for _, values in series for v in values), default=0))
+    top = nice_ceiling(max((v for _, values in series for v in values if v is not None), default=0))
     step = plot_w / max(len(x_labels) - 1, 1)
     if volumes:
         most = max(volumes, default=0) or 1
@@ -217,12 +229,19 @@ def line_chart(
         if i % every == 0:
             body.append(_text(left + i * step, height - bottom + 16, label, anchor="middle", cls="tick"))
     for (name, color), (_, values) in zip(legend, series, strict=True):
-        points = [(left + i * step, top_pad + plot_h - plot_h * v / top) for i, v in enumerate(values)]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        body.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"></polyline>')
-        for (x, y), label, value in zip(points, x_labels, values, strict=True):
-            tip = escape(f"{name} · {label}: {fmt(value)}")
+        points = [
+            None if v is None else (left + i * step, top_pad + plot_h - plot_h * v / top)
+            for i, v in enumerate(values)
+        ]
+        for run in _runs(points):
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
             body.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{tip}</title></circle>'
+                f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"></polyline>'
             )
+        for point, label, value in zip(points, x_labels, values, strict=True):
+            if point is not None and value is not None:
+                tip = escape(f"{name} · {label}: {fmt(value)}")
+                body.append(
+                    f'<circle cx="{point[0]:.1f}" cy="{point[1]:.1f}" r="3" fill="{color}"><title>{tip}</title></circle>'
+                )
     return _svg(height, body, title)

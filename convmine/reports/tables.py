@@ -57,7 +57,7 @@ def group_table(
         row: dict[str, object] = {key.key: stat.key, "team": stat.team, "calls": stat.calls}
         for s in series:
             row[f"{s.key}_calls"] = stat.counts.get(s.key, 0)
-            row[f"{s.key}_rate"] = stat.rate(s.key)
+            row[f"{s.key}_rate"] = stat.rate(s.key) if stat.calls else None  # no calls: no rate
         rows.append(row)
     return Table(name, title, tuple(columns), rows)
 

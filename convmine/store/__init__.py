@@ -19,14 +19,18 @@ from convmine.taxonomy import Taxonomy
 Opener = Callable[[str, Taxonomy | None], ProfileStore]
 
 
-def _open_sqlite(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
+def _sqlite_path(url: str) -> str:
     """``sqlite://`` is in memory; ``sqlite:///relative.db`` and ``sqlite:////abs/path.db`` are files."""
     rest = url.split("://", 1)[1]
     if not rest:
-        return SQLiteStore(":memory:", taxonomy=taxonomy)
+        return ":memory:"
     if not rest.startswith("/") or rest == "/":
         raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/file.db, got {url!r}")
-    return SQLiteStore(rest[1:], taxonomy=taxonomy)
+    return rest[1:]
+
+
+def _open_sqlite(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
+    return SQLiteStore(_sqlite_path(url), taxonomy=taxonomy)
 
 
 def _open_postgresql(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
@@ -54,17 +58,19 @@ def open_store(
     ``create=False`` a SQLite file that does not exist is an error rather than a new, empty store
     (what reading commands want: a mistyped ``--db`` must not look like a customer with no tags).
     """
-    if isinstance(target, Path) or "://" not in target:
-        if not create and not Path(target).exists():
-            raise StoreError(f"no profile store at {target}; check --db, or run `convmine tag` first")
-        return SQLiteStore(target, taxonomy=taxonomy)
-    scheme = target.split("://", 1)[0].split("+", 1)[0].lower()
+    plain = isinstance(target, Path) or "://" not in target
+    url = f"sqlite:///{target}" if plain else str(target)
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
     opener = BACKENDS.get(scheme)
     if opener is None:  # never echo the URL: it may hold a password
         raise StoreError(
             f"unknown profile store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://…"
         )
-    return opener(target, taxonomy)
+    if scheme == "sqlite" and not create:
+        path = _sqlite_path(url)
+        if path != ":memory:" and not Path(path).exists():
+            raise StoreError(f"no profile store at {path}; check --db, or run `convmine tag` first")
+    return opener(url, taxonomy)
 
 
 __all__ = [

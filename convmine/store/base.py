@@ -17,11 +17,12 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Self
 
-from convmine.errors import TaxonomyError
+from convmine.errors import StoreError, TaxonomyError
 from convmine.profile import Observation, Profile, as_utc, merge_profile
 from convmine.review import Review
 from convmine.schema import TaggedCall
 from convmine.taxonomy import Taxonomy, load_taxonomy
+from convmine.text.pii import unmasked_refusal
 
 #: A label filter: one label ID or dotted prefix of one (``"feedback.negative"``), or a list of label IDs.
 LabelFilter = str | Sequence[str] | None
@@ -115,6 +116,23 @@ class ProfileStore(ABC):
         reading them needs no taxonomy file (see :meth:`tagged_with`).
         """
 
+    def refuse_unsafe(self, batch: Iterable[TaggedCall]) -> None:
+        """Raise before ``batch`` is written if a call holds a personal number (:class:`StoreError`) or a
+        tag with a label :attr:`taxonomy` does not know (:class:`TaxonomyError`): the first would break
+        the promise that nothing is stored unmasked, the second would make the customer's profile fail
+        later. Backends call it in :meth:`save`."""
+        known = set(self.taxonomy.label_ids)
+        for item in batch:
+            if reason := unmasked_refusal(item.call, (tag.evidence.quote for tag in item.tags)):
+                raise StoreError(f"refused to save a call: {reason}")  # its ID may be the number itself
+            if unknown := sorted({tag.label for tag in item.tags} - known):
+                raise TaxonomyError(
+                    f"call {item.call.call_id!r} has tags with labels that the store's taxonomy "
+                    f"{self.taxonomy.name!r} {self.taxonomy.version} does not know ({', '.join(unknown[:3])}); "
+                    "open the store with the taxonomy the calls were tagged with: "
+                    "open_store(db, taxonomy=pipeline.taxonomy), or --taxonomy FILE on the command line"
+                )
+
     @abstractmethod
     def get_call(self, call_id: str) -> TaggedCall | None:
         """The stored call with its utterances (by index) and tags (in saved order), or ``None``."""
@@ -140,6 +158,7 @@ class ProfileStore(ABC):
         since: datetime | None = None,
         until: datetime | None = None,
         labels: LabelFilter = None,
+        call_id: str | None = None,
     ) -> Iterator[Observation]:
         """Every stored tag as reviewed, with its call's metadata, oldest call first, filtered like :meth:`calls`.
 

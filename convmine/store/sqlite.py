@@ -148,6 +148,7 @@ class SQLiteStore(ProfileStore):
         total = SaveSummary()
         pending = iter(tagged_calls)
         while batch := list(islice(pending, batch_size)):
+            self.refuse_unsafe(batch)
             try:
                 total += self._save_batch(batch, tagger, taxonomy_version)
             except sqlite3.Error as exc:
@@ -221,10 +222,7 @@ class SQLiteStore(ProfileStore):
         until: datetime | None = None,
         call_id: str | None = None,
     ) -> list[CallRecord]:
-        where, params = _call_filter(customer_id, agent_id, since, until)
-        if call_id is not None:
-            where.append("c.call_id = ?")
-            params.append(call_id)
+        where, params = _call_filter(customer_id, agent_id, since, until, call_id)
         sql = (
             "SELECT c.call_id, c.customer_id, c.agent_id, c.started_at, c.source, c.ingested_at, "
             "c.taxonomy_version, c.tagger, "
@@ -249,8 +247,9 @@ class SQLiteStore(ProfileStore):
         since: datetime | None = None,
         until: datetime | None = None,
         labels: LabelFilter = None,
+        call_id: str | None = None,
     ) -> Iterator[Observation]:
-        where, params = _call_filter(customer_id, agent_id, since, until)
+        where, params = _call_filter(customer_id, agent_id, since, until, call_id)
         tagger_where, tagger_params = _label_filter(labels, "t.label")
         added_where, added_params = _label_filter(labels, "r.label")
         sql = (
@@ -424,13 +423,18 @@ def _from_text(text: str | None) -> datetime | None:
 
 
 def _call_filter(
-    customer_id: str | None, agent_id: str | None, since: datetime | None, until: datetime | None
+    customer_id: str | None,
+    agent_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    call_id: str | None = None,
 ) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
     for clause, param in (
         ("c.customer_id = ?", customer_id),
         ("c.agent_id = ?", agent_id),
+        ("c.call_id = ?", call_id),
         (f"{_OBSERVED_AT} >= ?", _to_text(since)),
         (f"{_OBSERVED_AT} < ?", _to_text(until)),
     ):

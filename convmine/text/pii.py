@@ -21,6 +21,7 @@ landline area code + last 2 (``010-******78``); the ``+86`` country code is kept
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -38,13 +39,13 @@ _DIGIT_VALUES: dict[str, str] = {
     "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
     "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
 }  # fmt: skip
-_CHECK_X = "XxＸｘ"
+_CHECK_X = "XxＸｘ叉"  # 叉: how an ID's X is said
 _SPELLED = frozenset("零〇一幺二三四五六七八九")  # may be trimmed off a run's ends ("八一定" → "八")
 _DIGIT = "[" + "".join(_DIGIT_VALUES) + "]"
 # Spaces, dashes or a closing bracket; a Chinese comma only between spelled numerals, where ASR puts
 # it inside numbers ("一三八，一二三四，五六七八") — not in lists of amounts ("50000，30000").
 _SEPARATOR = (
-    r"(?:[ \t\u3000]{1,2}|[ \t\u3000]?[-－–—)）][ \t\u3000]?"
+    r"(?:[ \t\u3000]{1,2}|[ \t\u3000]?[-－–—)）.．][ \t\u3000]?"
     r"|(?<=[零〇一幺二三四五六七八九])，(?=[零〇一幺二三四五六七八九]))"
 )
 # A run of at least 10 digit characters with single separators: the shortest personal number is a
@@ -58,12 +59,12 @@ _MOBILE = re.compile(r"(0086|86)?1[3-9][0-9]{9}")
 _SAID_AS = (
     (
         "resident_id",
-        re.compile(r"(?:身份证|身份證|身分證|证件|證件)[号號]?[码碼]?[是为為:：\s]{0,3}$"),
+        re.compile(r"(?:身份证|身份證|身分證|证件|證件)的?[号號]?[码碼]?[是为為:：\s]{0,3}$"),
         (15, 18),
     ),
     (
         "bank_card",
-        re.compile(r"(?:卡号|卡號|银行卡|銀行卡|信用卡|储蓄卡|账号|帳號|帐号|卡)[是为為:：\s]{0,3}$"),
+        re.compile(r"(?:卡|账户|帐户|賬戶|帳戶|账|帐|帳)的?[号號]?[码碼]?[是为為:：\s]{0,3}$"),
         (15, 19),
     ),
 )
@@ -200,6 +201,24 @@ def id_refusal(**ids: str | None) -> str | None:
     return None
 
 
+def unmasked_refusal(call: Call, quotes: Iterable[str] = ()) -> str | None:
+    """Why ``call`` (with its tags' evidence ``quotes``) cannot be stored as it is, or ``None``: an ID that
+    is a personal number (:func:`id_refusal`), or a personal number left unmasked in its text, as in a
+    call that did not pass through a :class:`~convmine.pipeline.Pipeline` (which masks every call)."""
+    if reason := id_refusal(call_id=call.call_id, customer_id=call.customer_id, agent_id=call.agent_id):
+        return reason
+    texts = [(f"utterance {u.index}", u.text) for u in call.utterances]
+    texts += [("its source", call.source or "")] + [("a tag's evidence", quote) for quote in quotes]
+    for where, text in texts:
+        if found := _find(text):
+            return (
+                f"{where} holds an unmasked {found[0].kind.replace('_', ' ')} number; tag calls with a "
+                "convmine Pipeline (convmine.load()), which masks them, or mask them first with "
+                "convmine.text.Masker().mask_call"
+            )
+    return None
+
+
 @cache
 def _default_masker() -> Masker:
     return Masker()
@@ -224,7 +243,7 @@ def _said_as(text: str, start: int, end: int) -> list[_Found]:
     """The run as one ID or card number when the words before it say so and its length fits."""
     positions = tuple(k for k in range(start, end) if text[k] in _DIGIT_VALUES or text[k] in _CHECK_X)
     for kind, words, (shortest, longest) in _SAID_AS:
-        if shortest <= len(positions) <= longest and words.search(text, max(0, start - 8), start):
+        if shortest <= len(positions) <= longest and words.search(text, max(0, start - 10), start):
             return [_Found(kind, positions)]
     return []
 

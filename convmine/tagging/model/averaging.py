@@ -16,7 +16,7 @@ from pathlib import Path
 
 from convmine.errors import InputError, ModelError
 from convmine.tagging.model.inputs import InputSettings, load_tokenizer
-from convmine.tagging.model.storage import TOKENIZER_FILE, ModelConfig, load_network
+from convmine.tagging.model.storage import TOKENIZER_FILE, ModelConfig, check_output_dir, load_network
 from convmine.tagging.model.training import (
     TrainResult,
     read_split,
@@ -47,6 +47,7 @@ def average(
     directories = [Path(model) for model in models]
     if len(directories) < 2:
         raise InputError("averaging needs at least two models")
+    check_output_dir(Path(out_dir), directories)
     taxonomy = taxonomy or load_taxonomy()
     configs = [ModelConfig.read(directory) for directory in directories]
     for directory, config in zip(directories, configs, strict=True):

@@ -62,6 +62,11 @@ def resolve_base(base: str | Path | None) -> Path:
             f"{path} is not a Hugging Face model directory (no config.json); pass a directory that "
             "transformers.AutoModel.from_pretrained can read, or leave --base out to use e5-small"
         )
+    if '"convmine-tagger"' in (path / "config.json").read_text(encoding="utf-8", errors="replace"):
+        raise ModelError(
+            f"{path} is a saved convmine model, not an encoder; to start from it, pass it as --teacher DIR "
+            "and leave out --base (the student starts as the teacher, cut to --layers)"
+        )
     if not (path / "tokenizer.json").is_file():
         raise ModelError(
             f"{path} has no tokenizer.json (a fast tokenizer); save one with "

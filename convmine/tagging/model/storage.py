@@ -9,7 +9,7 @@ network, for further training and for checking the export). Nothing is pickled.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -89,6 +89,25 @@ class ModelConfig:
                 f"{taxonomy.name!r} {taxonomy.version} (hash {taxonomy.hash}); load it with the taxonomy "
                 "it was trained for, or retrain it: convmine train --data DIR --out DIR"
             )
+
+
+def check_output_dir(out_dir: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuse, before any work, to save a model where it would destroy something: over a file, over one of
+    the models or encoders the run reads (``inputs``), or into a folder holding files that are not a saved
+    convmine model (an earlier model there is replaced, as re-training into one folder expects)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ModelError(f"{out_dir} is a file; give --out a folder to save the model in")
+    resolved = out_dir.resolve()
+    if any(path.resolve() == resolved for path in inputs):
+        raise ModelError(f"{out_dir} is also a model this run reads; save to another folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        try:
+            ModelConfig.read(out_dir)
+        except ModelError:
+            raise ModelError(
+                f"{out_dir} already holds files that are not a saved convmine model; choose a new folder or "
+                "empty that one"
+            ) from None
 
 
 def write_config(directory: Path, config: ModelConfig) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from convmine.corpus import Example, read_jsonl
-from convmine.errors import InputError
+from convmine.errors import InputError, ModelError
 from convmine.evaluate import Scores, score
 from convmine.extras import require
 from convmine.schema import Turn
@@ -38,6 +38,7 @@ from convmine.tagging.model.storage import (
     ONNX_FILE,
     TOKENIZER_FILE,
     ModelConfig,
+    check_output_dir,
     encoder_config,
     load_model_tagger,
     load_network,
@@ -137,6 +138,8 @@ def train(
     settings = replace(settings or TrainSettings(), **overrides)
     taxonomy = taxonomy or load_taxonomy()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    check_device(torch, device)
+    check_output_dir(out_dir, [Path(p) for p in (settings.teacher, base) if p is not None])
     splits = {name: read_split(data_dir, name, taxonomy) for name in ("train", "dev", "test")}
     if not splits["train"] or not splits["dev"]:
         raise InputError(
@@ -452,6 +455,21 @@ def _batches(turns: Sequence[Turn], size: int, generator: np.random.Generator) -
         )
         batches += [np.array(chunk[i : i + size]) for i in range(0, len(chunk), size)]
     return [batches[i] for i in generator.permutation(len(batches))]
+
+
+def check_device(torch, device: str) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a device this torch cannot use, before any work, with what to do instead."""
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ModelError(f"unknown torch device {device!r}; use cpu, cuda (cuda:N) or mps") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ModelError(
+            f"device {device!r}: this torch has no usable CUDA GPU (the CPU build is installed, or no GPU is "
+            "visible); install torch's CUDA build on a GPU machine, or use --device cpu"
+        )
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ModelError(f"device {device!r}: Apple's MPS is not available here; use --device cpu")
 
 
 def _seed_everything(torch, seed: int, device: str) -> None:  # type: ignore[no-untyped-def]
