@@ -259,11 +259,24 @@ def read_reviews(
         )
     moment = as_utc(now or datetime.now(UTC))
     reviews: list[Review] = []
+    lines: dict[tuple[str, int, str], tuple[int, Review]] = {}
     for line, row in enumerate(rows[1:], start=2):
         verdict = _cell(row, "verdict").lower()
         if not verdict:
             continue
-        reviews.append(_review(row, verdict, taxonomy, reviewer, moment, source, line))
+        review = _review(row, verdict, taxonomy, reviewer, moment, source, line)
+        first, earlier = lines.setdefault(
+            (review.call_id, review.utterance_index, review.label), (line, review)
+        )
+        if (earlier.verdict, earlier.value) != (review.verdict, review.value):
+            raise InputError(
+                f"line {first} already gives turn {review.utterance_index} of call {review.call_id!r} "
+                f"{review.label or 'no label'!r} another verdict ({earlier.verdict}); keep one",
+                source,
+                line,
+            )
+        if first == line:  # the same verdict twice is recorded once
+            reviews.append(review)
     return reviews, len(rows) - 1
 
 

@@ -397,6 +397,18 @@ def test_relabelling_a_turn_in_a_single_dimension_rejects_its_other_value(store,
         import_reviews(store, save(both, tmp_path / "both.csv"))
 
 
+def test_two_verdicts_on_one_tag_in_one_file_are_refused_naming_both_lines(store, tmp_path):
+    rows = export(store, tmp_path / "review.csv")
+    row = next(r for r in rows if r["label"] == "basic.funds.idle")
+    twice = [dict(row, verdict="confirm", reviewer="x"), dict(row, verdict="confirm", reviewer="x")]
+    assert import_reviews(store, save(twice, tmp_path / "twice.csv")).stored == 1  # the same, once
+    clash = [dict(row, verdict="confirm", reviewer="x"), dict(row, verdict="reject", reviewer="x")]
+    with pytest.raises(
+        InputError, match=r"clash.csv:3: line 2 already gives turn 1 .* another verdict \(confirm\)"
+    ):
+        import_reviews(store, save(clash, tmp_path / "clash.csv"))
+
+
 def test_import_reads_what_excel_writes(store, tmp_path):
     rows = export(store, tmp_path / "review.csv")
     rows[0].update(verdict="reject", reviewer="李主管")

@@ -693,3 +693,15 @@ def test_a_store_that_is_not_there_is_an_error_when_it_must_exist(tmp_path, form
     with pytest.raises(StoreError, match="no profile store at"):
         open_store(target, create=False)
     assert not missing.exists()
+
+
+def test_saving_something_else_than_tagged_calls_is_a_clear_error(db):
+    item = tagged("c1", "u1", "basic.funds.idle")
+    with open_store(db) as store:
+        with pytest.raises(StoreError, match=r"pass one call as \[tagged_call\]"):
+            store.save(item)  # type: ignore[arg-type]
+        with pytest.raises(StoreError, match=r"save takes TaggedCalls .* got a Call"):
+            store.save([item.call])  # type: ignore[list-item]
+        with pytest.raises(StoreError, match="batch_size must be at least 1"):
+            store.save([item], batch_size=0)
+        assert store.calls() == []

@@ -123,6 +123,11 @@ class ProfileStore(ABC):
         later. Backends call it in :meth:`save`."""
         known = set(self.taxonomy.label_ids)
         for item in batch:
+            if not isinstance(item, TaggedCall):
+                raise StoreError(
+                    f"save takes TaggedCalls (what a Pipeline yields), got a {type(item).__name__}; "
+                    "tag calls first: store.save(nlp.pipe(calls))"
+                )
             if reason := unmasked_refusal(item.call, (tag.evidence.quote for tag in item.tags)):
                 raise StoreError(f"refused to save a call: {reason}")  # its ID may be the number itself
             if unknown := sorted({tag.label for tag in item.tags} - known):

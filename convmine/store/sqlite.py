@@ -144,7 +144,9 @@ class SQLiteStore(ProfileStore):
         taxonomy_version: str = "",
     ) -> SaveSummary:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise StoreError(f"batch_size must be at least 1, got {batch_size}")
+        if isinstance(tagged_calls, TaggedCall | str):
+            raise StoreError("save takes an iterable of TaggedCalls; pass one call as [tagged_call]")
         total = SaveSummary()
         pending = iter(tagged_calls)
         while batch := list(islice(pending, batch_size)):
