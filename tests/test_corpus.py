@@ -356,6 +356,31 @@ def test_cli_builds_and_checks(tmp_path):
     assert report.exit_code == 0 and json.loads(report.output)["problems"] == []
 
 
+def test_cli_builds_and_checks_a_corpus_in_a_banks_own_taxonomy(tmp_path):
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+    from tests.fakes import write_bank_taxonomy
+
+    bank = write_bank_taxonomy(tmp_path / "bank.yaml")
+    sources = _sources(tmp_path)
+    with (sources / "bank.jsonl").open("a", encoding="utf-8") as rows:
+        rows.write(
+            '{"id": "b-1", "family": "b-1", "text": "我想买点养老金产品", "labels": ["preference.product.pension"]}\n'
+        )
+    out = tmp_path / "out"
+    runner = CliRunner()
+    refused = runner.invoke(app, ["corpus", "build", "--sources", str(sources), "--out", str(out)])
+    assert refused.exit_code == 1 and "preference.product.pension" in refused.output
+    built = runner.invoke(
+        app, ["corpus", "build", "--sources", str(sources), "--out", str(out), "--taxonomy", str(bank)]
+    )
+    assert built.exit_code == 0, built.output
+    checked = runner.invoke(app, ["corpus", "check", "--corpus", str(out), "--taxonomy", str(bank), "--json"])
+    counts = json.loads(checked.output)["report"]["label_counts"]["preference.product.pension"]
+    assert sum(counts.values()) == 1
+
+
 # ---------------------------------------------------------------------------------- committed corpus
 
 
