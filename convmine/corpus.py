@@ -422,6 +422,10 @@ def build(
     """
     sources_dir, out_dir, taxonomy = Path(sources_dir), Path(out_dir), taxonomy or load_taxonomy()
     dialogues, rows = _source_rows(sources_dir, taxonomy)
+    if not dialogues and not rows:
+        raise InputError(
+            f"{sources_dir} holds no labelled rows (*.jsonl files of rows, or {DIALOGUES_FILE}); nothing to build"
+        )
     kept: dict[str, Example] = {}
     dropped, conflicts = [], []
     for row in rows:

@@ -459,3 +459,10 @@ def test_second_annotation_covers_test_rows_with_taxonomy_labels(tmp_path):
         for row in labelled:
             dimensions = [single_choice[i] for i in row.label_ids if i in single_choice]
             assert len(dimensions) == len(set(dimensions)), (row.text, row.labels)
+
+
+def test_building_from_no_sources_is_an_error_not_empty_splits(tmp_path):
+    (tmp_path / "sources").mkdir()
+    with pytest.raises(InputError, match="holds no labelled rows"):
+        build(tmp_path / "sources", tmp_path / "out")
+    assert not (tmp_path / "out" / "train.jsonl").exists()

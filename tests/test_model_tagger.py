@@ -95,7 +95,9 @@ def test_saved_directory_has_config_weights_tokenizer_and_card(trained, taxonomy
     config = json.loads((trained / "config.json").read_text())
     assert config["labels"] == taxonomy.label_ids and config["taxonomy"]["hash"] == taxonomy.hash
     assert len(config["thresholds"]) == len(taxonomy.label_ids)
-    assert "micro-F1" in (trained / "README.md").read_text()
+    card = (trained / "README.md").read_text()
+    assert "micro-F1" in card
+    assert f"- Trained on `{config['scores']['training']['data']}`; the scores above are on its dev" in card
     assert not any(p.suffix in {".pkl", ".pickle", ".bin", ".pt"} for p in trained.iterdir())
 
 

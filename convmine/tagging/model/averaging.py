@@ -77,6 +77,7 @@ def average(
     inputs = InputSettings(**configs[0].inputs)
     tokenizer = load_tokenizer(directories[0] / TOKENIZER_FILE, inputs)
     record = {
+        "data": str(data_dir),
         "averaged": [f"{config.name}@{config.version}" for config in configs],
         "max_false_tags": max_false_tags,
     }

@@ -47,14 +47,29 @@ def write_card(directory: Path, config: ModelConfig) -> Path:
         "",
         "## Use and limits",
         "- Load with `convmine.load(PATH)`; `model.onnx` runs on ONNX Runtime (`pip install 'convmine[onnx]'`).",
-        "- Trained on the project's own written corpus: expect lower scores on real ASR output; check on "
-        "your own labelled calls with `convmine evaluate --model PATH`.",
+        _data_line(training.get("data")),
         "- Refuses to load with a taxonomy other than the one it was trained for.",
         "",
     ]
     path = directory / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _data_line(data: str | None) -> str:
+    """What the scores are on; a model of the project's corpus (the shipped one records no ``data``)
+    warns that the corpus is written text, not ASR output."""
+    from convmine.corpus import default_corpus_dir
+
+    if data is None or Path(data).resolve() == default_corpus_dir().resolve():
+        return (
+            "- Trained on the project's own written corpus: expect lower scores on real ASR output; check on "
+            "your own labelled calls with `convmine evaluate --model PATH`."
+        )
+    return (
+        f"- Trained on `{data}`; the scores above are on its dev and test splits. Check it on other labelled "
+        "calls of yours with `convmine evaluate --model PATH`."
+    )
 
 
 #: Extra training rows the card names: the training record's key, and what each row is.

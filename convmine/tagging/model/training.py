@@ -188,6 +188,7 @@ def train(
         network, tokenizer, inputs, splits, teacher_scores, settings, device, progress, started
     )
     record = {
+        "data": str(data_dir),
         "train_rows": len(splits["train"]),
         "joined_rows": len(joined),
         "clause_rows": len(clauses_alone),
