@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from convmine.errors import ConvmineError
 from convmine.ingest import read_calls, reader_for, scan_paths
 from convmine.ingest.reading import Paths
+from convmine.ingest.text_reader import is_sidecar
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Failure, TaggedCall
 from convmine.store import ProfileStore
@@ -36,7 +37,7 @@ class BatchSummary:
     ``future_calls`` counts the calls tagged whose start time is after the batch began (a recorder's
     clock running fast, or a local time written as UTC): worth a warning, they are stored all the same.
     ``passed_over`` names the files in the batch's folders that no reader takes (``.xlsx``, ``.bak``, …;
-    hidden files and sidecars aside), masked: not failures, but worth a note.
+    hidden files, sidecars and READMEs aside), masked: not failures, but worth a note.
     """
 
     tagger: str = ""
@@ -120,9 +121,7 @@ def tag_paths(
         skip = [*skip, manifest.source]
         summary.failures.extend(failure.masked(mask) for failure in manifest.missing())
     scan = scan_paths(paths, skip=skip)
-    summary.passed_over = [
-        mask(str(path)) for path in scan.skipped if reader_for(path) is None and not path.name.startswith(".")
-    ]
+    summary.passed_over = [mask(str(path)) for path in scan.skipped if _unread_data(path)]
     files: dict[str, int] = {}  # input file → its number, by path as read (calls) and masked (failures)
     for n, path in enumerate(p for p in scan.found if isinstance(p, Path)):
         files[str(path)] = files[mask(str(path))] = n
@@ -195,6 +194,15 @@ def _identity_clash(store: ProfileStore, call: Call) -> str | None:
     return (
         f"call_id {call.call_id!r} is already stored {what}; give every call its own ID, "
         "or pass --replace to overwrite the stored call"
+    )
+
+
+def _unread_data(path: Path) -> bool:
+    """Whether a file a folder scan passed over may hold calls no reader takes (``.xlsx``, ``.bak``): not
+    hidden, not a sidecar, not a README."""
+    name = path.name
+    return not (name.startswith(".") or name.upper().startswith("README") or is_sidecar(path)) and (
+        reader_for(path) is None
     )
 
 

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from convmine.corpus import Dialogue, Example, read_dialogues, read_jsonl
 from convmine.errors import InputError
+from convmine.extras import require
 from convmine.pipeline import Pipeline
 from convmine.taxonomy import CATEGORIES
 
@@ -226,6 +225,7 @@ def compare(
     n = len(first.gold)
     if n == 0:
         raise ValueError("compare needs at least one labelled item")
+    np = require("numpy", "onnx", "the paired bootstrap of a comparison")
     gold = np.array([len(g) for g in first.gold], dtype=np.int64)
     counts = [
         (
@@ -240,12 +240,12 @@ def compare(
     for done in range(0, rounds, per_chunk):
         index = generator.integers(0, n, size=(min(per_chunk, rounds - done), n))
         f1 = [
-            _micro(tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1)) for tp, predicted in counts
+            _micro(np, tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1)) for tp, predicted in counts
         ]
         deltas.append(f1[0] - f1[1])
     spread = np.concatenate(deltas)
     tail = (1 - level) / 2
-    whole = [float(_micro(tp.sum(), predicted.sum(), gold.sum())) for tp, predicted in counts]
+    whole = [float(_micro(np, tp.sum(), predicted.sum(), gold.sum())) for tp, predicted in counts]
     return Difference(
         first=round(whole[0], 4),
         second=round(whole[1], 4),
@@ -258,7 +258,7 @@ def compare(
     )
 
 
-def _micro(tp, predicted, gold):  # type: ignore[no-untyped-def]  # ints or arrays alike
+def _micro(np, tp, predicted, gold):  # type: ignore[no-untyped-def]  # ints or arrays alike
     denominator = predicted + gold
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
 

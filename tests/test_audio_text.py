@@ -17,6 +17,7 @@ from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary
 from convmine.errors import InputError
 from convmine.ingest import supported_extensions
 from convmine.schema import Utterance
+from convmine.text import mask
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,16 @@ from convmine.schema import Utterance
 )
 def test_transcripts_are_simplified_with_one_way_of_writing_numbers(raw: str, expected: str) -> None:
     assert normalize_transcript(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["我的手机号是13912345678", "卡号6222020200112233445", "订单1234567", "12345.67元", "卡号6222 0212 3456 7890"],
+)
+def test_numbers_already_in_digits_are_kept_digit_for_digit(written: str) -> None:
+    """Never 1.39123e+10: a phone number the recogniser wrote in digits must stay whole to be masked."""
+    assert normalize_transcript(written) == written
+    assert "*" in mask(normalize_transcript("我的手机号是13912345678"))
 
 
 def test_numbers_inside_words_are_left_alone() -> None:

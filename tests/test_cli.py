@@ -482,7 +482,7 @@ def test_files_in_a_folder_that_no_reader_takes_get_a_note(tmp_path):
     folder = tmp_path / "night"
     folder.mkdir()
     (folder / "call.json").write_bytes((EXAMPLES / "json" / "CALL-2026-0305-0001.json").read_bytes())
-    for name in ("export.xlsx", "old.xlsx", "call.json.bak", ".DS_Store"):
+    for name in ("export.xlsx", "old.xlsx", "call.json.bak", ".DS_Store", "README.md", "call.meta.yaml"):
         (folder / name).write_text("x")
     result = run("tag", str(folder), "--db", str(tmp_path / "n.db"), "--model", "rules")
     assert result.exit_code == 0, result.output
@@ -490,3 +490,31 @@ def test_files_in_a_folder_that_no_reader_takes_get_a_note(tmp_path):
         "passed over 3 file(s) in the folders that are not transcripts or recordings (.xlsx ×2, .bak ×1)"
         in (" ".join(result.output.split()))
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tag", str(EXAMPLES / "json"), "--db", "{db}"],
+        ["evaluate", str(EXAMPLES.parent / "taxonomy" / "corpus" / "dev.jsonl"), "--model", "rules"],
+        ["report", "objections", "-o", "{out}", "--db", "{db}"],
+    ],
+)
+def test_a_core_install_runs_the_everyday_commands(tmp_path, args):
+    """Without the extras (no numpy, onnxruntime, tokenizers or torch) convmine tags with its rules."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "core.db"
+    if args[0] != "tag":
+        assert run("tag", str(EXAMPLES / "json"), "--db", str(db), "--model", "rules").exit_code == 0
+    argv = [a.format(db=db, out=tmp_path / "r.html") for a in args]
+    script = (
+        "import sys\n"
+        "for name in ('numpy', 'onnxruntime', 'tokenizers', 'torch'): sys.modules[name] = None\n"
+        "from convmine.cli.main import app\n"
+        f"sys.argv = ['convmine', *{argv!r}]\n"
+        "app()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

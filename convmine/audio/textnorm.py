@@ -19,11 +19,22 @@ _SPACE_BETWEEN_HAN = re.compile(r"(?<=[\u3400-\u9fff，。？！；：])\s+|\s+(
 _SENTENCE_DOT = re.compile(r"(?<=[\u3400-\u9fff])\.(?!\d)")
 
 
+#: A number already in Arabic digits (half- or full-width): kept as written, digit for digit, so that a
+#: phone, card or ID number stays whole (and so is found and masked) and "0212" keeps its zero.
+_ARABIC = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?")
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
+def _plain(value: float) -> str:
+    """A number in plain digits, never in scientific notation: 20, 3.5, 1234567."""
+    return str(int(value)) if value == int(value) else f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def _digits(value: float) -> str:
     for unit, size in (("亿", 10**8), ("万", 10**4)):
         if value >= size and (value / size) * 1000 == int((value / size) * 1000):
-            return f"{value / size:g}{unit}"
-    return f"{value:g}" if value < 1e15 else str(int(value))
+            return f"{_plain(value / size)}{unit}"
+    return _plain(value)
 
 
 def normalize_numbers(text: str) -> str:
@@ -35,13 +46,15 @@ def normalize_numbers(text: str) -> str:
         if match.approximate:
             continue
         if match.percent:
-            written = f"{value:g}%"
+            written = f"{_plain(value)}%"
         elif value == int(value) and value < 10 and len(raw) == 1:
             if raw.isdigit():
                 follows = text[match.end : match.end + 1]
                 written = "两" if value == 2 and follows in _MEASURE else _CHINESE[int(value)]
             else:
                 written = raw
+        elif _ARABIC.fullmatch(raw):
+            written = raw.translate(_HALF_WIDTH)
         elif all(ch in _CHINESE or ch == "幺" for ch in raw) and len(raw) > 1:
             written = "".join("1" if ch == "幺" else str(_CHINESE.index(ch)) for ch in raw)
         else:
