@@ -240,7 +240,8 @@ def compare(
     for done in range(0, rounds, per_chunk):
         index = generator.integers(0, n, size=(min(per_chunk, rounds - done), n))
         f1 = [
-            _micro(np, tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1)) for tp, predicted in counts
+            _micro(np, tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1))
+            for tp, predicted in counts
         ]
         deltas.append(f1[0] - f1[1])
     spread = np.concatenate(deltas)

@@ -37,7 +37,13 @@ def test_transcripts_are_simplified_with_one_way_of_writing_numbers(raw: str, ex
 
 @pytest.mark.parametrize(
     "written",
-    ["我的手机号是13912345678", "卡号6222020200112233445", "订单1234567", "12345.67元", "卡号6222 0212 3456 7890"],
+    [
+        "我的手机号是13912345678",
+        "卡号6222020200112233445",
+        "订单1234567",
+        "12345.67元",
+        "卡号6222 0212 3456 7890",
+    ],
 )
 def test_numbers_already_in_digits_are_kept_digit_for_digit(written: str) -> None:
     """Never 1.39123e+10: a phone number the recogniser wrote in digits must stay whole to be masked."""
