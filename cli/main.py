@@ -385,6 +385,8 @@ def evaluate(
     with _errors():
         if errors is not None and errors.resolve() == data.resolve():
             raise ConvmineError(f"--errors {errors} is the labelled data itself; write the errors elsewhere")
+        if errors is not None and errors.is_dir():
+            raise ConvmineError(f"--errors {errors} is a folder; name a file to write the errors to")
         pipeline = _load(model, taxonomy, combine=combine)
         baseline = None if against is None else _load(against, taxonomy)  # a bad name fails before scoring
         predicted = predict_file(pipeline, data, split=split)

@@ -128,8 +128,10 @@ def transcript(result: TaggedCall, taxonomy: Taxonomy, zone: tzinfo) -> Group:
 
 def scores_table(scores: Scores, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("label", "precision", "recall", "F1", "support"):
-        table.add_column(column, justify="left" if column == "label" else "right")
+    widest = max((len(label) for label in scores.per_label), default=5)
+    table.add_column("label", no_wrap=True, min_width=widest)  # whole IDs, to grep
+    for column in ("precision", "recall", "F1", "support"):
+        table.add_column(column, justify="right", min_width=len(column))
     for label, prf in scores.per_label.items():
         table.add_row(label, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}", str(prf.support))
     table.add_section()

@@ -79,7 +79,7 @@ def review_export(
 ) -> None:
     """Export tags for review: fill in the verdict column with confirm, reject or add, then import it."""
     from convmine.cli.main import _errors, _reading_store, err
-    from convmine.review import write_review_csv
+    from convmine.review import check_label_filter, write_review_csv
     from convmine.timezones import parse_offset
 
     if customer is not None:
@@ -87,11 +87,10 @@ def review_export(
     with _errors():
         scope = _scope(since, until, agent, customer_id or customer, utc_offset)
         tz = parse_offset(utc_offset)
-        with (
-            _reading_store(db, taxonomy) as store,
-            _output(out, "utf-8-sig") as stream,
-        ):
-            n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, tz=tz, **scope)
+        with _reading_store(db, taxonomy) as store:
+            check_label_filter(labels, store.taxonomy)  # before the file is made
+            with _output(out, "utf-8-sig") as stream:
+                n = write_review_csv(store, stream, labels=labels, tagged_only=tagged_only, tz=tz, **scope)
     if out:
         err.print(f"Wrote {n} rows to review to {out}; fill in the verdict column (confirm, reject or add).")
 

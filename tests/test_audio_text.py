@@ -13,6 +13,7 @@ from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file
 from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy, turn_recall
 from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means
 from convmine.audio.textnorm import normalize_numbers, normalize_transcript
+from convmine.audio.transcriber import same_speech
 from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary
 from convmine.errors import InputError
 from convmine.ingest import supported_extensions
@@ -78,6 +79,18 @@ def test_stereo_agent_channel_is_the_one_that_sounds_like_an_agent() -> None:
     customer = [_piece(3.0, "嗯，你说"), _piece(9.0, "不需要，我现在很忙")]
     assert detect_agent_channel([agent, customer]) == 0
     assert detect_agent_channel([customer, agent]) == 1
+
+
+def test_a_mono_call_saved_as_stereo_is_told_from_a_two_sided_one() -> None:
+    agent = [_piece(0.0, "您好，我是工商银行的客户经理"), _piece(6.0, "给您推荐一款理财产品")]
+    customer = [_piece(3.0, "嗯，你说"), _piece(9.0, "不需要，我现在很忙")]
+    both = sorted(agent + customer, key=lambda p: p.start)
+    echoed = [_piece(p.start + 0.1, p.text) for p in both]  # the same speech on the other channel
+    echoed[0] = _piece(0.1, "你好，我是工商银行的客户经理效力")  # heard a little differently there
+    assert same_speech(both, echoed)
+    assert not same_speech(agent, customer)
+    assert not same_speech(both, agent)  # one side's words only: half the pieces have no twin
+    assert not same_speech(both, [])
 
 
 def test_mono_attribution_names_acoustic_clusters_by_their_words() -> None:

@@ -476,6 +476,8 @@ def test_evaluate_refuses_to_write_its_errors_over_the_data(tmp_path):
     result = run("evaluate", str(data), "--model", "rules", "--errors", str(data))
     assert result.exit_code == 1 and "is the labelled data itself" in " ".join(result.output.split())
     assert "basic.funds.idle" in data.read_text(encoding="utf-8")
+    folder = run("evaluate", str(data), "--model", "rules", "--errors", str(tmp_path))
+    assert folder.exit_code == 1 and "is a folder" in folder.output
 
 
 def test_files_in_a_folder_that_no_reader_takes_get_a_note(tmp_path):
@@ -518,3 +520,10 @@ def test_a_core_install_runs_the_everyday_commands(tmp_path, args):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_mistyped_label_filter_writes_no_review_file(db, tmp_path):
+    out = tmp_path / "typo.csv"
+    result = run("review", "export", "--db", str(db), "--labels", "objections", "-o", str(out))
+    assert result.exit_code == 1 and "did you mean 'objection'" in " ".join(result.output.split())
+    assert not out.exists()

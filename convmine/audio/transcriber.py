@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +211,29 @@ def _check_clipping(stats: LevelStats, source: str) -> None:
         )
 
 
+def same_speech(first: Sequence[Piece], second: Sequence[Piece], *, share: float = 0.8) -> bool:
+    """Whether two channels carry the same speech (a mono call saved as stereo): at least ``share`` of
+    the pieces have a twin on the other channel, starting within 0.3 s with mostly the same words (the
+    recogniser may hear one channel's copy a little differently)."""
+    a, b = ([(p.start, p.text) for p in pieces if p.text] for pieces in (first, second))
+    if not a or not b:
+        return False
+    twins = sum(
+        any(
+            abs(start - other) <= 0.3 and SequenceMatcher(None, text, said).ratio() >= 0.6
+            for other, said in b
+        )
+        for start, text in a
+    )
+    return twins >= share * max(len(a), len(b))
+
+
 def _utterances(channels: list[_Channel], agent_channel: int | None) -> list[Utterance]:
-    """Recognised pieces with speakers, in time order, consecutive pieces of one speaker joined."""
+    """Recognised pieces with speakers, in time order, consecutive pieces of one speaker joined. A stereo
+    recording whose channels carry the same speech is attributed as mono (else every turn would come
+    twice, once as each side)."""
+    if len(channels) == 2 and same_speech(channels[0].pieces, channels[1].pieces):
+        channels = channels[:1]
     if len(channels) == 2:
         agent = (
             agent_channel if agent_channel is not None else detect_agent_channel([c.pieces for c in channels])
