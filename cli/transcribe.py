@@ -67,6 +67,11 @@ def transcribe(
     if not audio and manifest is None:
         err.print(labelled("Error: ", "bold red", "name recordings or a --manifest"))
         raise typer.Exit(2)
+    if out.exists() and not out.is_dir():
+        err.print(
+            labelled("Error: ", "bold red", f"--out {out} is a file; name a folder for the call JSON files")
+        )
+        raise typer.Exit(1)
     masker = Masker(mask)
     written: set[Path] = set()
     failed = 0

@@ -182,3 +182,51 @@ def test_paths_and_manifest_are_one_batch_each_recording_heard_once(
     assert result.exit_code == 0, result.output
     assert sorted(counting_asr.heard) == ["a.wav", "b.wav", "c.wav"]
     assert re.search(r"calls tagged \W+ 3 ", " ".join(result.output.split()))
+
+
+class MonoTranscriber(FakeTranscriber):
+    """A fake for mono recordings: an agent_channel from the manifest does not fit them."""
+
+    def transcribe(self, path: Path, *, agent_channel: int | None = None, **known: Any) -> Call:  # type: ignore[override]
+        from convmine.audio import BadAudioError
+
+        if agent_channel is not None:
+            raise BadAudioError("bad-manifest", "agent_channel is set but the recording is mono", str(path))
+        return super().transcribe(path, **known)
+
+
+def test_a_manifest_mistake_names_its_line_and_quarantines_no_good_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AudioSettings, "transcriber", lambda self: MonoTranscriber())
+    (tmp_path / "mono.wav").write_bytes(b"RIFF")
+    manifest = tmp_path / "man.csv"
+    manifest.write_text(f"{HEADER}mono.wav,MC-1,CUST-M1,,,1\n", encoding="utf-8")
+    (failure,) = transcribe_paths([tmp_path / "mono.wav"], manifest=manifest, quarantine=tmp_path / "bad")
+    assert isinstance(failure, Failure)
+    assert f"agent_channel is set on line 2 of {manifest}" in failure.reason
+    assert not (tmp_path / "bad").exists()
+
+
+def test_an_unknown_backend_is_refused_once_before_the_batch(tmp_path: Path) -> None:
+    from convmine.audio.backends import recognizer_names
+    from convmine.audio.batch import BUILT_IN_BACKENDS
+
+    assert sorted(BUILT_IN_BACKENDS) == recognizer_names()  # the list checked without importing them
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    result = tag(str(tmp_path), "--backend", "foo", "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 1
+    assert result.output.count("unknown ASR backend 'foo'; choose one of funasr, whisper") == 1
+
+
+def test_transcribe_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from convmine.cli.main import app
+
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    (tmp_path / "afile").write_text("x")
+    result = CliRunner().invoke(
+        app, ["transcribe", str(tmp_path / "a.wav"), "--out", str(tmp_path / "afile")]
+    )
+    assert result.exit_code == 1 and "is a file; name a folder" in " ".join(result.output.split())

@@ -333,6 +333,12 @@ def test_a_long_number_said_as_a_card_is_masked_even_when_it_fails_luhn(text):
     assert len(digits) <= 10
 
 
+def test_a_phone_number_cut_one_digit_short_is_masked_after_phone_words():
+    """Speech recognition can put the last digit of a mobile into the next turn."""
+    assert mask("我的手机号是1391234567") == "我的手机号是139***4567"
+    assert mask("订单号1391234567") == "订单号1391234567"
+
+
 def test_the_same_number_without_card_words_is_left_alone():
     assert mask("订单号6217000012345678901") == "订单号6217000012345678901"
 

@@ -288,7 +288,7 @@ def test_a_confidence_out_of_range_is_refused(store):
 
 
 def test_batch_size_must_be_positive(store):
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(StoreError, match="batch_size"):  # a ConvmineError, as every refusal is
         store.save([tagged("c1")], batch_size=0)
 
 

@@ -78,11 +78,20 @@ class AudioSettings:
                 agent_channel=row.agent_channel if row else None,
             )
         except BadAudioError as exc:
+            if exc.kind == "bad-manifest" and row is not None and self.manifest is not None:
+                # the manifest is wrong, not the recording: no quarantine; name the row to fix
+                raise InputError(
+                    f"agent_channel is set on line {row.line} of {self.manifest.source} but the recording is "
+                    "mono; leave agent_channel empty for a mono recording",
+                    str(path),
+                ) from None
             if self.quarantine is not None:
                 quarantine_file(path, exc.reason, self.quarantine)
             raise
 
 
+#: The recognisers convmine registers itself (checked without importing them: that needs the asr extra).
+BUILT_IN_BACKENDS = ("whisper", "funasr")
 _SETTINGS: ContextVar[AudioSettings | None] = ContextVar("convmine_audio_settings", default=None)
 _DEFAULT: list[AudioSettings] = []
 
@@ -105,7 +114,16 @@ def audio_settings(
     quarantine: str | Path | None = None,
     **options: Any,
 ) -> Iterator[AudioSettings]:
-    """Use these settings for every recording read inside the ``with`` block."""
+    """Use these settings for every recording read inside the ``with`` block. An unknown ``backend`` is
+    refused here, once, rather than for every recording."""
+    if backend not in BUILT_IN_BACKENDS:  # another must have been registered (see convmine.audio.backends)
+        require("numpy", "asr", "speech recognition")
+        from convmine.audio.backends import recognizer_names
+
+        if backend not in recognizer_names():
+            raise InputError(
+                f"unknown ASR backend {backend!r}; choose one of {', '.join(recognizer_names())}"
+            )
     if manifest is not None and not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
     settings = AudioSettings(backend, model, manifest, Path(quarantine) if quarantine else None, options)

@@ -67,6 +67,8 @@ _SAID_AS = (
         re.compile(r"(?:卡|账户|帐户|賬戶|帳戶|账|帐|帳)的?[号號]?[码碼]?[是为為:：\s]{0,3}$"),
         (15, 19),
     ),
+    # Ten digits said as a phone number: a mobile whose last digit the recogniser put in the next turn.
+    ("mobile", re.compile(r"(?:手机|手機|电话|電話)的?[号號]?[码碼]?[是为為:：\s]{0,3}$"), (10, 10)),
 )
 _LANDLINE = re.compile(r"(0(?:10|2[0-9]|[3-9][0-9]{2}))[1-9][0-9]{6,7}")
 _PROVINCES = frozenset(
