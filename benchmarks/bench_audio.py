@@ -112,6 +112,8 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=120.0, help="0 skips the memory run")
     parser.add_argument("--memory-only", action="store_true", help="only the long-recording memory run")
     args = parser.parse_args()
+    if args.memory_only and args.long_minutes <= 0:
+        parser.error("--memory-only needs a recording: give --long-minutes more than 0")
     if args.memory_only:
         with tempfile.TemporaryDirectory() as tmp:
             memory = peak_memory(long_recording(args.long_minutes, Path(tmp)), args.threads)

@@ -2,9 +2,9 @@
 
     python benchmarks/bench_tagging.py [--turns 20000] [--json out.json]
 
-Stages: PII masking, normalisation, the rule tagger's ``predict``, the whole pipeline
-(mask + normalise + tag + evidence) and the whole job into a SQLite store (``tag_paths`` minus file
-reading). Turns come from the labelled corpus (or the examples when the corpus is absent), repeated
+Stages: PII masking, normalisation, the rule tagger's ``predict``, the whole rules pipeline
+(``convmine.load("rules")``: mask + normalise + tag + evidence) and the whole job into a SQLite store
+(``tag_paths`` minus file reading). The model's speed is ``benchmarks/model_speed.py``'s. Turns come from the labelled corpus (or the examples when the corpus is absent), repeated
 to ``--turns``. Prints utterances per second for each stage.
 """
 
@@ -36,6 +36,12 @@ def corpus_turns() -> list[Turn]:
     return [Turn(u.text) for c in calls for u in c.customer_turns()]
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def rate(n: int, fn: Callable[[], object], repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -47,7 +53,7 @@ def rate(n: int, fn: Callable[[], object], repeat: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=20000)
+    parser.add_argument("--turns", type=_positive, default=20000)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -82,7 +88,7 @@ def main() -> None:
         "calls_to_store_per_s": rate(len(calls), store_job, repeat=1),
     }
     for key, value in figures.items():
-        print(f"{key:>22}: {value:,.0f}" if isinstance(value, float) else f"{key:>22}: {value}")
+        print(f"{key:>22}: {value:,.0f}" if key.endswith("_per_s") else f"{key:>22}: {value}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -31,6 +31,15 @@ class StoreError(ConvmineError):
     """The profile store cannot be opened, migrated or written."""
 
 
+class ReviewRefusedError(StoreError):
+    """A reviewer's verdict the store cannot record (its call or turn is not there, is the agent's, reads
+    differently now, or has no such tag); ``review`` is that verdict."""
+
+    def __init__(self, message: str, review: object):
+        super().__init__(message)
+        self.review = review
+
+
 class ModelError(ConvmineError):
     """A saved model cannot be loaded or does not fit the taxonomy in use."""
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
-from convmine.errors import InputError, TaxonomyError
+from convmine.errors import InputError, ReviewRefusedError, TaxonomyError
 from convmine.export import write_csv, write_jsonl
 from convmine.profile import as_utc
 from convmine.schema import Utterance
@@ -73,6 +73,8 @@ class Review:
     value: float | None = None
     note: str = ""
     text: str | None = None
+    #: The review file's line the verdict was read from (not stored; for messages).
+    line: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -287,7 +289,11 @@ def import_reviews(
     relabelling a turn in a ``single`` dimension implies (:func:`replaced_values`)."""
     reviews, n_rows = read_reviews(path, taxonomy=store.taxonomy, reviewer=reviewer, now=now)
     replaced = replaced_values(store, reviews, str(path))
-    stored = store.add_reviews([*reviews, *replaced])
+    try:
+        stored = store.add_reviews([*reviews, *replaced])
+    except ReviewRefusedError as exc:  # name the row to fix
+        line = getattr(exc.review, "line", None)
+        raise InputError(str(exc), str(path), line) from None
     return ImportSummary(n_rows, Counter(review.verdict for review in reviews), stored, len(replaced))
 
 
@@ -318,7 +324,8 @@ def replaced_values(store: ProfileStore, reviews: list[Review], source: str = ""
                     judged.add(key)
                     replaced.append(
                         Review(review.call_id, review.utterance_index, label, "reject", review.reviewer,
-                               review.reviewed_at, note=f"replaced by {review.label}", text=review.text)
+                               review.reviewed_at, note=f"replaced by {review.label}", text=review.text,
+                               line=review.line)
                     )  # fmt: skip
     return replaced
 
@@ -392,7 +399,7 @@ def _review(
     try:
         return Review(
             call_id, index, label, cast(Verdict, verdict), name, now, value, _cell(row, "note"),
-            _cell(row, "text") or None,
+            _cell(row, "text") or None, line,
         )  # fmt: skip
     except ValueError as exc:
         raise InputError(str(exc), source, line) from None

@@ -206,7 +206,8 @@ def test_importing_a_review_file_exported_before_the_call_changed_records_nothin
     turns[1] = Utterance(1, "customer", "我手头没有闲钱。", 3.5, 7.0)
     store.save([TaggedCall(Call("C1", "U1", turns, "A1", T0), changed.tags)])
     with pytest.raises(
-        StoreError, match=r"turn 1 of call 'C1' reads differently now.*export the review file again"
+        InputError,
+        match=r"edited.csv:2: turn 1 of call 'C1' reads differently now.*export the review file again",
     ):
         import_reviews(store, edited, reviewer="王审核")
     assert store.reviews(history=True) == []
@@ -407,6 +408,18 @@ def test_two_verdicts_on_one_tag_in_one_file_are_refused_naming_both_lines(store
         InputError, match=r"clash.csv:3: line 2 already gives turn 1 .* another verdict \(confirm\)"
     ):
         import_reviews(store, save(clash, tmp_path / "clash.csv"))
+
+
+def test_a_verdict_the_store_cannot_record_names_its_line(store, tmp_path):
+    rows = export(store, tmp_path / "review.csv")
+    agent_turn = dict(
+        rows[0], utterance_index="2", text="", label="basic.funds.idle", verdict="add", reviewer="x"
+    )
+    with pytest.raises(InputError, match=r"agent.csv:3: turn 2 of call 'C1' is the agent's"):
+        import_reviews(
+            store, save([dict(rows[0], verdict="confirm", reviewer="x"), agent_turn], tmp_path / "agent.csv")
+        )
+    assert store.reviews() == []  # none recorded
 
 
 def test_import_reads_what_excel_writes(store, tmp_path):

@@ -9,7 +9,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from convmine.errors import StoreError, TaxonomyError
+from convmine.errors import ReviewRefusedError, StoreError, TaxonomyError
 from convmine.profile import Observation, as_utc
 from convmine.review import Review
 from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
@@ -297,7 +297,7 @@ class SQLiteStore(ProfileStore):
         return recorded
 
     def _check_review(self, review: Review) -> str:
-        """The text of the stored customer turn (and tag) the review is of; raise :class:`StoreError` unless
+        """The text of the stored customer turn (and tag) the review is of; raise :class:`ReviewRefusedError` unless
         there is one that reads as the review says."""
         db, call_id, index = self._db, review.call_id, review.utterance_index
         row = db.execute(
@@ -305,19 +305,25 @@ class SQLiteStore(ProfileStore):
         ).fetchone()
         if row is None:
             if db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
-                raise StoreError(f"no call {call_id!r} in {self.path}, so none of the reviews were recorded")
-            raise StoreError(f"call {call_id!r} has no turn {index}, so none of the reviews were recorded")
+                raise ReviewRefusedError(
+                    f"no call {call_id!r} in {self.path}, so none of the reviews were recorded", review
+                )
+            raise ReviewRefusedError(
+                f"call {call_id!r} has no turn {index}, so none of the reviews were recorded", review
+            )
         if row[0] != "customer":
-            raise StoreError(
+            raise ReviewRefusedError(
                 f"turn {index} of call {call_id!r} is the {row[0]}'s; labels describe the customer, so "
-                "review customer turns only (none of the reviews were recorded)"
+                "review customer turns only (none of the reviews were recorded)",
+                review,
             )
         text: str = row[1]
         if review.text is not None and review.text.strip() != text.strip():
-            raise StoreError(
+            raise ReviewRefusedError(
                 f"turn {index} of call {call_id!r} reads differently now than when it was exported for "
                 "review (the call was tagged again since); export the review file again, or clear this "
-                "row's verdict (none of the reviews were recorded)"
+                "row's verdict (none of the reviews were recorded)",
+                review,
             )
         if review.label and review.verdict != "add":
             key = (call_id, index, review.label)
@@ -327,9 +333,10 @@ class SQLiteStore(ProfileStore):
                 key * 2,
             ).fetchone()
             if found is None:
-                raise StoreError(
+                raise ReviewRefusedError(
                     f"turn {index} of call {call_id!r} has no tag {review.label!r} to {review.verdict}; "
-                    "mark a label the tagger missed 'add' (none of the reviews were recorded)"
+                    "mark a label the tagger missed 'add' (none of the reviews were recorded)",
+                    review,
                 )
         return text
 
