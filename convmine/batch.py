@@ -119,7 +119,7 @@ def tag_paths(
     if manifest is not None:
         paths = manifest.inputs(paths)
         skip = [*skip, manifest.source]
-        summary.failures.extend(failure.masked(mask) for failure in manifest.missing())
+        summary.failures.extend(failure.masked(mask) for failure in manifest.failures())
     scan = scan_paths(paths, skip=skip)
     summary.passed_over = [mask(str(path)) for path in scan.skipped if _unread_data(path)]
     files: dict[str, int] = {}  # input file → its number, by path as read (calls) and masked (failures)

@@ -64,7 +64,7 @@ def test_a_missing_recording_names_the_manifest_its_line_and_the_folder(tmp_path
     (recordings / "call2.wav").write_bytes(b"RIFF")
     manifest = tmp_path / "man.csv"  # outside the recordings' folder: call2.wav is looked for beside it
     manifest.write_text(f"{HEADER}call2.wav,MC-1,CUST-M1,AG-9,2026-11-21T20:00,1\n", encoding="utf-8")
-    (failure,) = load_manifest(manifest).missing()
+    (failure,) = load_manifest(manifest).failures()
     assert (failure.source, failure.line) == (str(manifest), 2)
     assert failure.reason.startswith(f"no recording 'call2.wav' in {tmp_path.resolve()}: a relative path")
     assert "read from the manifest's folder" in failure.reason
@@ -230,3 +230,25 @@ def test_transcribe_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
         app, ["transcribe", str(tmp_path / "a.wav"), "--out", str(tmp_path / "afile")]
     )
     assert result.exit_code == 1 and "is a file; name a folder" in " ".join(result.output.split())
+
+
+def test_bad_manifest_rows_fail_each_on_its_own_line_and_the_batch_goes_on(
+    tmp_path: Path, counting_asr: CountingTranscriber
+) -> None:
+    for name in ("good.wav", "date.wav", "twice.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")
+    manifest = tmp_path / "man.csv"
+    manifest.write_text(
+        f"{HEADER}good.wav,MC-1,C-1,,,\ndate.wav,MC-2,C-1,,22/11/2026 9:15,\n,MC-3,C-1,,,\n"
+        "twice.wav,MC-4,C-1,,,\ntwice.wav,MC-5,C-1,,,right\n",
+        encoding="utf-8",
+    )
+    results = list(transcribe_paths(manifest=manifest))
+    assert counting_asr.heard == ["good.wav"]  # nothing is transcribed for a bad row
+    calls = [r for r in results if isinstance(r, Call)]
+    failures = sorted(str(f) for f in results if isinstance(f, Failure))
+    assert [c.call_id for c in calls] == ["MC-1"]
+    assert failures[0].startswith(f"{tmp_path / 'date.wav'}: line 3 of {manifest}: started_at")
+    assert failures[1].startswith(f"{manifest}:4: the row has no path")
+    assert failures[2].startswith(f"{tmp_path / 'twice.wav'}: line 6 of {manifest}: ")
+    assert "listed twice (lines 5 and 6)" in failures[2]

@@ -60,9 +60,11 @@ class AudioSettings:
     def transcribe(self, path: Path, customer_id: str | None = None) -> Call:
         """The call in one recording, with what the manifest says about it; raises
         :class:`BadAudioError` (after quarantining the file, if a folder is set), or :class:`InputError`
-        before transcribing when the call's ID (by default the file's name), customer or agent ID would be
+        before transcribing when its manifest row is bad, or when the call's ID (by default the file's name), customer or agent ID would be
         a personal number, which could not be stored."""
         row = self.manifest.get(path) if self.manifest else None
+        if row is not None and row.error is not None and self.manifest is not None:
+            raise InputError(f"line {row.line} of {self.manifest.source}: {row.error}", str(path))
         call_id = (row.call_id if row else None) or path.stem
         customer_id = (row.customer_id if row else None) or customer_id
         agent_id = row.agent_id if row else None
@@ -181,7 +183,7 @@ def transcribe_paths(
         inputs: list[str | Path] = list(paths)
         skip: list[Path] = []
         if listing is not None:
-            found.extend(listing.missing())
+            found.extend(listing.failures())
             inputs, skip = listing.inputs(inputs), [listing.source]  # the manifest itself is no input
         found.extend(scan_paths(inputs, skip=skip).found)
         for item in found:

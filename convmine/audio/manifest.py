@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -32,14 +32,18 @@ class ManifestRow:
     started_at: datetime | None = None
     agent_channel: int | None = None
     line: int | None = None
+    #: Why the row cannot be used (a bad started_at, agent_channel …): its recording fails with this.
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """Manifest rows by resolved recording path, in file order."""
+    """Manifest rows by resolved recording path, in file order; ``pathless`` are failures for rows that
+    name no recording."""
 
     source: Path
     rows: dict[Path, ManifestRow]
+    pathless: list[Failure] = field(default_factory=list)
 
     @property
     def paths(self) -> list[Path]:
@@ -59,10 +63,11 @@ class Manifest:
     def get(self, path: Path) -> ManifestRow | None:
         return self.rows.get(path.resolve())
 
-    def missing(self) -> list[Failure]:
-        """A failure for each row whose recording is not a file, naming the manifest, the row's line and
-        the folder the recording was looked for in."""
-        return [
+    def failures(self) -> list[Failure]:
+        """A failure for each row that names no recording, and for each whose recording is not a file,
+        naming the manifest, the row's line and the folder the recording was looked for in. (A bad row
+        whose recording is there fails when its recording is read, with the row's error.)"""
+        return self.pathless + [
             Failure(
                 str(self.source),
                 f"no recording {row.path.name!r} in {row.path.parent.resolve()}: a relative path in a manifest "
@@ -75,7 +80,9 @@ class Manifest:
 
 
 def load_manifest(path: str | Path) -> Manifest:
-    """Read a manifest CSV; raises :class:`InputError` naming the line of a bad row."""
+    """Read a manifest CSV; raises :class:`InputError` when the file cannot be read or has no path column.
+    A bad row does not stop the batch: it fails, naming its line (see :meth:`Manifest.failures` and
+    :attr:`ManifestRow.error`)."""
     path = Path(path)
     try:
         text = decode_text(path)  # as transcripts are read: UTF-8, UTF-16 or GB18030 (Excel's GBK)
@@ -86,34 +93,35 @@ def load_manifest(path: str | Path) -> Manifest:
     if "path" not in header:
         raise InputError(f"the manifest's header must name a path column (and optionally {', '.join(COLUMNS[1:])})",
                          str(path), 1)  # fmt: skip
-    rows: dict[Path, ManifestRow] = {}
+    manifest = Manifest(path, {})
     for raw in reader:
         line = reader.line_num  # the row's last line: blank lines before it are skipped, but counted
         cells = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
         if not any(cells.values()):
             continue
-        row = _row(cells, path.parent, str(path), line)
-        if row.path.resolve() in rows:
-            raise InputError(f"{row.path} is listed twice; list each recording once", str(path), line)
-        rows[row.path.resolve()] = row
-    return Manifest(path, rows)
+        if not cells.get("path"):
+            manifest.pathless.append(Failure(str(path), "the row has no path", line))
+            continue
+        recording = Path(cells["path"])
+        recording = recording if recording.is_absolute() else path.parent / recording
+        try:
+            row = _row(cells, recording, line)
+        except InputError as exc:  # the row's recording fails with this; the other rows go on
+            row = ManifestRow(recording, line=line, error=exc.reason)
+        if (earlier := manifest.rows.get(recording.resolve())) is not None:
+            row = ManifestRow(recording, line=line, error=f"{row.path} is listed twice (lines {earlier.line} "
+                              f"and {line}); list each recording once")  # fmt: skip
+        manifest.rows[recording.resolve()] = row
+    return manifest
 
 
-def _row(cells: dict[str, str], folder: Path, source: str, line: int) -> ManifestRow:
-    if not cells.get("path"):
-        raise InputError("the row has no path", source, line)
+def _row(cells: dict[str, str], recording: Path, line: int) -> ManifestRow:
     channel = cells.get("agent_channel", "")
     if channel not in ("", "0", "1"):
-        raise InputError(
-            f"agent_channel is {channel!r}; it must be 0 (left) or 1 (right), or empty", source, line
-        )
-    try:
-        started_at = parse_started_at(cells.get("started_at") or None)
-    except InputError as exc:
-        raise InputError(exc.reason, source, line) from None
-    recording = Path(cells["path"])
+        raise InputError(f"agent_channel is {channel!r}; it must be 0 (left) or 1 (right), or empty")
+    started_at = parse_started_at(cells.get("started_at") or None)
     return ManifestRow(
-        path=recording if recording.is_absolute() else folder / recording,
+        path=recording,
         call_id=cells.get("call_id") or None,
         customer_id=cells.get("customer_id") or None,
         agent_id=cells.get("agent_id") or None,
