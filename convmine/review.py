@@ -24,9 +24,7 @@ holds their index.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 from convmine.errors import InputError, ReviewRefusedError, TaxonomyError
 from convmine.export import write_csv, write_jsonl
+from convmine.ingest.values import decode_text, table_rows
 from convmine.profile import as_utc
 from convmine.schema import Utterance
 from convmine.timezones import CHINA_TIME, local_time
@@ -331,20 +330,12 @@ def replaced_values(store: ProfileStore, reviews: list[Review], source: str = ""
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
+    """The review file's rows, read as :func:`~convmine.ingest.values.decode_text` reads text (UTF-8, UTF-16
+    or GB18030) and :func:`~convmine.ingest.values.table_rows` splits it (comma, tab or semicolon)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the review file: {exc.strerror}", str(path)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InputError(
-                "the file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'", str(path)
-            ) from None
-    table = list(csv.reader(io.StringIO(text, newline="")))
+        table = table_rows(decode_text(path))
+    except InputError as exc:
+        raise InputError(f"cannot read the review file: {exc.reason}", str(path), exc.line) from None
     if not table:
         return []
     header = [name.strip() for name in table[0]]

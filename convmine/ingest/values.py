@@ -7,6 +7,8 @@ the file and line and adds them.
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import math
 import re
 from datetime import date, datetime
@@ -104,6 +106,14 @@ def decode_big5(path: Path) -> str | None:
         except UnicodeDecodeError:
             return None
     return None
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The rows of a table a spreadsheet saved as text: comma-separated, or tab- or semicolon-separated
+    (Excel's "Unicode Text", and "CSV" where the comma is the decimal sign), told by the header line."""
+    header = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=header.count)  # a tie keeps the comma
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def _line_of(raw: bytes, offset: int) -> int:

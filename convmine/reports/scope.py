@@ -6,7 +6,6 @@ Teams are not part of the store: a bank passes them as a CSV file mapping agents
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 from convmine.errors import ConvmineError, InputError
+from convmine.ingest.values import decode_text, table_rows
 from convmine.store import CallRecord
 from convmine.timezones import CHINA_TIME, check_order
 
@@ -144,23 +144,26 @@ def _next_bucket(start: date, period: Period) -> date:
 
 
 def read_teams(path: str | Path) -> dict[str, str]:
-    """Read an agent → team mapping: a CSV file with ``agent_id`` and ``team`` columns (UTF-8)."""
+    """Read an agent → team mapping: a CSV file with ``agent_id`` and ``team`` columns (UTF-8, UTF-16 or
+    GBK, comma-, tab- or semicolon-separated, as a spreadsheet saves it)."""
     source = str(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            rows = list(csv.DictReader(stream))
-            header = [name.strip() for name in (rows[0].keys() if rows else [])]
-    except OSError as exc:
-        raise InputError(f"cannot read the teams file: {exc.strerror}", source) from None
-    except UnicodeDecodeError:
-        raise InputError("the teams file is not UTF-8 text; save it as 'CSV UTF-8'", source) from None
+        table = table_rows(decode_text(Path(path)))
+    except InputError as exc:
+        raise InputError(f"cannot read the teams file: {exc.reason}", source, exc.line) from None
+    header = [name.strip() for name in table[0]] if table else []
+    rows = [
+        (line, dict(zip(header, cells, strict=False)))
+        for line, cells in enumerate(table[1:], start=2)
+        if any(cell.strip() for cell in cells)
+    ]
     if not rows or not {"agent_id", "team"} <= set(header):
         raise InputError(
             "a teams file is a CSV with the columns agent_id and team, one agent a row", source, 1
         )
     teams: dict[str, str] = {}
-    for line, row in enumerate(rows, start=2):
-        row = {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
+    for line, cells in rows:
+        row = {key.strip(): (value or "").strip() for key, value in cells.items()}
         agent, team = row["agent_id"], row["team"]
         if not agent or not team:
             raise InputError("agent_id and team must both be filled in", source, line)
