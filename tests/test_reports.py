@@ -323,6 +323,14 @@ def test_scope_rejects_what_it_cannot_mean(tmp_path):
         read_teams(bad)
 
 
+@pytest.mark.parametrize(("encoding", "separator"), [("gbk", ","), ("utf-16", "\t"), ("utf-8-sig", ";")])
+def test_a_teams_file_is_read_as_a_spreadsheet_saves_it(tmp_path, encoding, separator):
+    teams = tmp_path / "teams.csv"
+    text = f"agent_id{separator}team\nAG-1{separator}理财一组\n\nAG-2{separator}理财二组\n"
+    teams.write_bytes(text.encode(encoding))
+    assert read_teams(teams) == {"AG-1": "理财一组", "AG-2": "理财二组"}
+
+
 # --- HTML and CSV -----------------------------------------------------------------------------------
 
 

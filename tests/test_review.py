@@ -428,6 +428,12 @@ def test_import_reads_what_excel_writes(store, tmp_path):
     gbk = save(rows, tmp_path / "excel.csv", encoding="gb18030")  # "CSV" on Chinese Windows
     assert import_reviews(store, gbk).stored == 1
     assert store.reviews()[0].reviewer == "李主管"
+    unicode_text = tmp_path / "excel.txt"  # Excel's "Unicode Text": UTF-16, tab-separated
+    with unicode_text.open("w", encoding="utf-16", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=REVIEW_COLUMNS, delimiter="\t")
+        writer.writeheader()
+        writer.writerows([dict(rows[0], verdict="confirm")])
+    assert import_reviews(store, unicode_text).verdicts == {"confirm": 1}
 
     escaped = small_call("=cmd|' /C calc'!A0", "U2")  # a call ID the export had to guard with '
     store.save([escaped])
