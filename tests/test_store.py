@@ -705,3 +705,12 @@ def test_saving_something_else_than_tagged_calls_is_a_clear_error(db):
         with pytest.raises(StoreError, match="batch_size must be at least 1"):
             store.save([item], batch_size=0)
         assert store.calls() == []
+
+
+def test_a_moment_given_as_text_is_a_clear_error(store):
+    from convmine.errors import ConvmineError
+
+    with pytest.raises(ConvmineError, match="a moment must be a datetime, got str"):
+        store.calls(since="2026-01-01")  # type: ignore[arg-type]
+    with pytest.raises(ConvmineError, match="a moment must be a datetime"):
+        store.profile("u1", now="2026-01-01")  # type: ignore[arg-type]
