@@ -714,3 +714,5 @@ def test_a_moment_given_as_text_is_a_clear_error(store):
         store.calls(since="2026-01-01")  # type: ignore[arg-type]
     with pytest.raises(ConvmineError, match="a moment must be a datetime"):
         store.profile("u1", now="2026-01-01")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="a profile needs a customer ID, got None"):
+        store.profile(None)  # type: ignore[arg-type]

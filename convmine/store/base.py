@@ -255,6 +255,11 @@ class ProfileStore(ABC):
         that day. Without one, every observation counts, also those dated after now (a recorder's clock
         running fast, a local time written as UTC): :attr:`Profile.future` says how many there are.
         """
+        if not isinstance(customer_id, str) or not customer_id:
+            raise StoreError(
+                f"a profile needs a customer ID, got {customer_id!r}; calls tagged without one (a text "
+                "tagged alone) belong to no customer"
+            )
         as_of = datetime.now(UTC) if now is None else as_utc(now)
         observations = list(self.observations(customer_id=customer_id))
         if now is not None:
