@@ -79,8 +79,20 @@ def _errors() -> Iterator[None]:
 def _load(
     model: str, taxonomy: Path | None, mask_style: str | None = None, combine: str | None = None
 ) -> Pipeline:
-    """``convmine.load``, printing why the default tagger runs the rules alone (its warning) as a note."""
+    """``convmine.load``, printing why the default tagger runs the rules alone (its warning) as a note, and
+    noting a saved model in the current folder that has a built-in tagger's name (the built-in one runs)."""
     from convmine.tagging.model.shipped import ShippedModelUnusedWarning
+    from convmine.tagging.registry import names
+
+    if model in names() and (Path(model) / "config.json").is_file():
+        err.print(
+            labelled(
+                "Note: ",
+                "yellow",
+                f"--model {model} is the built-in tagger; for the saved model in ./{model}, pass --model ./{model}.",
+            ),
+            highlight=False,
+        )
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ShippedModelUnusedWarning)

@@ -150,8 +150,9 @@ def tag_paths(
         kept = []
         for result in batch:
             clash = None if replace_other else _identity_clash(store, result.call)
-            if clash:
-                failed(result.call, ConvmineError(clash))
+            refused = ConvmineError(clash) if clash else store.refusal(result)
+            if refused is not None:  # that call fails; the batch goes on
+                failed(result.call, refused)
             else:
                 kept.append(result)
         store.save(kept, tagger=pipeline.version, taxonomy_version=pipeline.taxonomy.version)

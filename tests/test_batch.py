@@ -117,3 +117,22 @@ def test_the_summary_counts_calls_dated_after_the_batch_began(tmp_path, pipeline
     with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
         summary = _tag([tmp_path], store, pipeline)
     assert summary.ok and (summary.calls, summary.future_calls) == (2, 1)
+
+
+def test_a_call_the_store_refuses_fails_alone_and_the_batch_goes_on(tmp_path):
+    """A tagger that gives a label the taxonomy lacks: that call is set aside, the others are stored."""
+    from convmine.pipeline import Pipeline
+    from convmine.schema import Prediction
+    from tests.fakes import KeywordTagger
+
+    class Stray(KeywordTagger):
+        def predict(self, turns):
+            return [[Prediction("basic.funds.nonsense", 0.9)] if "坏" in t.text else [] for t in turns]
+
+    (tmp_path / "good.txt").write_text("# customer_id: C1\n客户：好的\n", encoding="utf-8")
+    (tmp_path / "bad.txt").write_text("# customer_id: C2\n客户：坏的\n", encoding="utf-8")
+    with open_store(tmp_path / "s.db") as store:
+        summary = tag_paths([tmp_path], pipeline=Pipeline(Stray()), store=store)
+        assert [c.call_id for c in store.calls()] == ["good"]
+    [failure] = summary.failures
+    assert failure.stage == "tag" and "basic.funds.nonsense" in failure.reason

@@ -527,3 +527,17 @@ def test_a_mistyped_label_filter_writes_no_review_file(db, tmp_path):
     result = run("review", "export", "--db", str(db), "--labels", "objections", "-o", str(out))
     assert result.exit_code == 1 and "did you mean 'objection'" in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_a_saved_model_named_like_a_built_in_tagger_gets_a_note(tmp_path, monkeypatch):
+    """`--model rules` in a folder holding ./rules/ (a saved model) runs the rules, and says how to get it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "config.json").write_text("{}")
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "我有闲钱", "labels": ["basic.funds.idle"]}\n', encoding="utf-8")
+    result = run("evaluate", str(data), "--model", "rules")
+    assert result.exit_code == 0
+    assert "--model rules is the built-in tagger; for the saved model in ./rules, pass --model ./rules" in (
+        " ".join(result.output.split())
+    )

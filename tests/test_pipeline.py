@@ -151,15 +151,3 @@ def test_pipe_takes_texts_and_refuses_what_it_cannot_tag():
         list(pipeline.pipe([Failure("a.txt", "bad")]))
     with pytest.raises(ConvmineError, match="got int"):
         pipeline(123)  # type: ignore[arg-type]
-
-
-def test_a_saved_model_named_like_a_built_in_tagger_is_not_silently_passed_over(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "config.json").write_text("{}")
-    with pytest.raises(
-        convmine.ConvmineError, match=r"both a built-in tagger and the saved model in \./rules"
-    ):
-        convmine.load("rules")
-    with pytest.raises(convmine.ModelError, match="not a convmine tagger config"):
-        convmine.load("./rules")  # the directory it names, which this one is not

@@ -17,7 +17,7 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Self
 
-from convmine.errors import StoreError, TaxonomyError
+from convmine.errors import ConvmineError, StoreError, TaxonomyError
 from convmine.profile import Observation, Profile, as_utc, merge_profile
 from convmine.review import Review
 from convmine.schema import TaggedCall
@@ -116,27 +116,32 @@ class ProfileStore(ABC):
         reading them needs no taxonomy file (see :meth:`tagged_with`).
         """
 
+    def refusal(self, item: TaggedCall) -> ConvmineError | None:
+        """Why ``item`` must not be saved, or ``None``: it is not a :class:`TaggedCall`, or holds a personal
+        number (:class:`StoreError`: nothing is stored unmasked), or a tag with a label :attr:`taxonomy`
+        does not know (:class:`TaxonomyError`: the customer's profile would fail later)."""
+        if not isinstance(item, TaggedCall):
+            return StoreError(
+                f"save takes TaggedCalls (what a Pipeline yields), got a {type(item).__name__}; "
+                "tag calls first: store.save(nlp.pipe(calls))"
+            )
+        if reason := unmasked_refusal(item.call, (tag.evidence.quote for tag in item.tags)):
+            return StoreError(f"refused to save a call: {reason}")  # its ID may be the number itself
+        if unknown := sorted({tag.label for tag in item.tags} - set(self.taxonomy.label_ids)):
+            return TaxonomyError(
+                f"call {item.call.call_id!r} has tags with labels that the store's taxonomy "
+                f"{self.taxonomy.name!r} {self.taxonomy.version} does not know ({', '.join(unknown[:3])}); "
+                "open the store with the taxonomy the calls were tagged with: "
+                "open_store(db, taxonomy=pipeline.taxonomy), or --taxonomy FILE on the command line"
+            )
+        return None
+
     def refuse_unsafe(self, batch: Iterable[TaggedCall]) -> None:
-        """Raise before ``batch`` is written if a call holds a personal number (:class:`StoreError`) or a
-        tag with a label :attr:`taxonomy` does not know (:class:`TaxonomyError`): the first would break
-        the promise that nothing is stored unmasked, the second would make the customer's profile fail
-        later. Backends call it in :meth:`save`."""
-        known = set(self.taxonomy.label_ids)
+        """Raise the :meth:`refusal` of the first call in ``batch`` that has one, before anything of the
+        batch is written. Backends call it in :meth:`save`."""
         for item in batch:
-            if not isinstance(item, TaggedCall):
-                raise StoreError(
-                    f"save takes TaggedCalls (what a Pipeline yields), got a {type(item).__name__}; "
-                    "tag calls first: store.save(nlp.pipe(calls))"
-                )
-            if reason := unmasked_refusal(item.call, (tag.evidence.quote for tag in item.tags)):
-                raise StoreError(f"refused to save a call: {reason}")  # its ID may be the number itself
-            if unknown := sorted({tag.label for tag in item.tags} - known):
-                raise TaxonomyError(
-                    f"call {item.call.call_id!r} has tags with labels that the store's taxonomy "
-                    f"{self.taxonomy.name!r} {self.taxonomy.version} does not know ({', '.join(unknown[:3])}); "
-                    "open the store with the taxonomy the calls were tagged with: "
-                    "open_store(db, taxonomy=pipeline.taxonomy), or --taxonomy FILE on the command line"
-                )
+            if (error := self.refusal(item)) is not None:
+                raise error
 
     @abstractmethod
     def get_call(self, call_id: str) -> TaggedCall | None:

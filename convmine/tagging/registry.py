@@ -30,12 +30,7 @@ def names() -> list[str]:
 def create(name: str | Path, taxonomy: Taxonomy) -> Tagger:
     """Build the tagger registered as ``name``, or load the saved model directory ``name`` (combined with
     the rules, as the shipped model is: see :class:`~convmine.tagging.model.CombinedTagger`)."""
-    if isinstance(name, str) and name in _FACTORIES:
-        if (Path(name) / "config.json").is_file():  # a saved model here is named like a built-in tagger
-            raise ModelError(
-                f"{name!r} is both a built-in tagger and the saved model in ./{name}; pass ./{name} for the "
-                f"model there (or run from another folder for the built-in one)"
-            )
+    if isinstance(name, str) and name in _FACTORIES:  # a built-in name wins over a folder of that name
         return _FACTORIES[name](taxonomy)
     if Path(name).is_dir():
         from convmine.tagging.model import CombinedTagger, load_model_tagger

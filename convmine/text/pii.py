@@ -45,7 +45,7 @@ _DIGIT = "[" + "".join(_DIGIT_VALUES) + "]"
 # Spaces, dashes or a closing bracket; a Chinese comma only between spelled numerals, where ASR puts
 # it inside numbers ("一三八，一二三四，五六七八") — not in lists of amounts ("50000，30000").
 _SEPARATOR = (
-    r"(?:[ \t\u3000]{1,2}|[ \t\u3000]?[-－–—)）.．][ \t\u3000]?"
+    r"(?:[ \t\u3000]{1,2}|[ \t\u3000]?[-－–—)）][ \t\u3000]?"
     r"|(?<=[零〇一幺二三四五六七八九])，(?=[零〇一幺二三四五六七八九]))"
 )
 # A run of at least 10 digit characters with single separators: the shortest personal number is a
@@ -156,15 +156,19 @@ class Masker:
         return [PiiMatch(f.kind, f.positions[0], f.positions[-1] + 1) for f in _find(text)]
 
     def mask(self, text: str) -> str:
-        """``text`` with the digits of personal numbers masked; same length as ``text``."""
-        found = _find(text)
-        if not found:
-            return text
-        chars = list(text)
-        for number in found:
-            for position in self._masked_positions(number):
-                chars[position] = self.style.mask_char
-        return "".join(chars)
+        """``text`` with the digits of personal numbers masked; same length as ``text``. Masking one
+        number can leave digits beside it that read as another, so it repeats until nothing is found:
+        a masked text holds no personal number (what :func:`unmasked_refusal` checks before storing)."""
+        while found := _find(text):
+            chars = list(text)
+            for number in found:
+                for position in self._masked_positions(number):
+                    chars[position] = self.style.mask_char
+            masked = "".join(chars)
+            if masked == text:  # a number this style keeps whole cannot be masked further
+                break
+            text = masked
+        return text
 
     def mask_call(self, call: Call) -> Call:
         """A copy of ``call`` with every utterance and its source path masked.
