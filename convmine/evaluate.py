@@ -19,6 +19,7 @@ from convmine.errors import InputError
 from convmine.extras import require
 from convmine.pipeline import Pipeline
 from convmine.taxonomy import CATEGORIES
+from convmine.text.pii import mask
 
 VALUE_TOLERANCE = 0.25  # a predicted yield within ±0.25 percentage points counts as right
 
@@ -124,8 +125,9 @@ class Predicted:
         return scores
 
     def errors(self) -> list[dict[str, object]]:
-        """The items where tagger and labels differ: what was missed and what was added."""
-        keys = self.keys or [f"item {n}" for n in range(1, len(self.gold) + 1)]
+        """The items where tagger and labels differ: what was missed and what was added (keys masked, as the
+        texts are: a row ID can hold a number)."""
+        keys = [mask(key) for key in self.keys] or [f"item {n}" for n in range(1, len(self.gold) + 1)]
         texts = self.texts or [""] * len(self.gold)
         return [
             {"item": key}

@@ -37,6 +37,7 @@ from convmine.export import write_csv, write_jsonl
 from convmine.ingest.values import decode_text, table_rows
 from convmine.profile import as_utc
 from convmine.schema import Utterance
+from convmine.text.pii import mask
 from convmine.timezones import CHINA_TIME, local_time
 
 if TYPE_CHECKING:
@@ -384,12 +385,12 @@ def _review(
             value = float(number)
         except ValueError:
             raise InputError(f"value must be a number, got {number!r}", source, line) from None
-    name = _cell(row, "reviewer") or (reviewer or "")
+    name = mask(_cell(row, "reviewer") or (reviewer or ""))  # free text, stored: masked like any other
     if not name:
         raise InputError("no reviewer: fill in the reviewer column or pass --reviewer NAME", source, line)
     try:
         return Review(
-            call_id, index, label, cast(Verdict, verdict), name, now, value, _cell(row, "note"),
+            call_id, index, label, cast(Verdict, verdict), name, now, value, mask(_cell(row, "note")),
             _cell(row, "text") or None, line,
         )  # fmt: skip
     except ValueError as exc:

@@ -200,3 +200,12 @@ def test_compare_refuses_different_items():
         compare(Predicted([frozenset({IDLE})], [frozenset()]), Predicted([frozenset()], [frozenset()]))
     with pytest.raises(ValueError, match="at least one"):
         compare(Predicted([], []), Predicted([], []))
+
+
+def test_error_rows_mask_a_row_id_that_holds_a_phone_number(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(
+        '{"id": "13812345678", "text": "不需要", "labels": ["basic.funds.idle"]}\n', encoding="utf-8"
+    )
+    [row] = predict_file(Pipeline(KeywordTagger()), data).errors()
+    assert row["item"] == "138****5678"

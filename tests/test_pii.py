@@ -382,3 +382,27 @@ def test_a_masked_text_holds_no_personal_number(text: str) -> None:
 
 def test_an_amount_beside_a_masked_card_is_left_alone():
     assert mask("我的卡号6222206189200530 74190.97元要还") == "我的卡号622220******0530 74190.97元要还"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "138，1234，5678", "138,1234,5678", "138、1234、5678", "138\u00a01234\u00a05678", "138\u20091234\u20095678",
+        "138\u200b1234\u200b5678", "138\u00ad1234\u00ad5678", "138--1234--5678", "138(1234)5678", "138   1234   5678",
+        "138\u22121234\u22125678", "138·1234·5678", "138/1234/5678", "138_1234_5678", "13812345678X",
+        "幺三八幺两三四五六七八", "138\\t1234\\t5678", "138\\u30001234\\u30005678",
+    ],
+)  # fmt: skip
+def test_a_mobile_however_it_is_grouped_is_masked(written: str) -> None:
+    """As people, recognisers and spreadsheets group a number; the last two as an error's repr() writes them."""
+    masked = mask(f"我的手机是{written}，记一下")
+    assert (
+        Masker().find(masked) == [] and "****" in masked and "1234" not in masked and "两三四五" not in masked
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["一共10000，20000，30000元", "价格12,345,678.90元", "2026/11/25 开户", "50000，30000"]
+)
+def test_amounts_and_dates_grouped_the_same_ways_are_left_alone(text: str) -> None:
+    assert mask(text) == text

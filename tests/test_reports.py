@@ -331,6 +331,12 @@ def test_a_teams_file_is_read_as_a_spreadsheet_saves_it(tmp_path, encoding, sepa
     assert read_teams(teams) == {"AG-1": "理财一组", "AG-2": "理财二组"}
 
 
+def test_team_names_are_masked_as_they_are_read(tmp_path):
+    teams = tmp_path / "teams.csv"
+    teams.write_text("agent_id,team\nAG-1,组长13812345678\n", encoding="utf-8")
+    assert read_teams(teams) == {"AG-1": "组长138****5678"}
+
+
 # --- HTML and CSV -----------------------------------------------------------------------------------
 
 

@@ -422,6 +422,14 @@ def test_a_verdict_the_store_cannot_record_names_its_line(store, tmp_path):
     assert store.reviews() == []  # none recorded
 
 
+def test_reviewer_and_note_cells_are_masked_before_they_are_stored(store, tmp_path):
+    rows = export(store, tmp_path / "review.csv")
+    rows[0].update(verdict="confirm", reviewer="13812345678", note="客户说改手机号13912345678")
+    import_reviews(store, save(rows[:1], tmp_path / "pii.csv"))
+    [stored] = store.reviews()
+    assert (stored.reviewer, stored.note) == ("138****5678", "客户说改手机号139****5678")
+
+
 def test_import_reads_what_excel_writes(store, tmp_path):
     rows = export(store, tmp_path / "review.csv")
     rows[0].update(verdict="reject", reviewer="李主管")

@@ -15,6 +15,7 @@ from typing import Literal, TypedDict
 from convmine.errors import ConvmineError, InputError
 from convmine.ingest.values import decode_text, table_rows
 from convmine.store import CallRecord
+from convmine.text.pii import mask
 from convmine.timezones import CHINA_TIME, check_order
 
 Period = Literal["day", "week", "month"]
@@ -163,7 +164,7 @@ def read_teams(path: str | Path) -> dict[str, str]:
         )
     teams: dict[str, str] = {}
     for line, cells in rows:
-        row = {key.strip(): (value or "").strip() for key, value in cells.items()}
+        row = {key.strip(): mask((value or "").strip()) for key, value in cells.items()}  # shown in reports
         agent, team = row["agent_id"], row["team"]
         if not agent or not team:
             raise InputError("agent_id and team must both be filled in", source, line)

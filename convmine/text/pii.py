@@ -37,17 +37,23 @@ _DIGIT_VALUES: dict[str, str] = {
     **{d: d for d in "0123456789"},
     **{chr(0xFF10 + v): str(v) for v in range(10)},  # full-width ０-９
     "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
-    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "两": "2",
 }  # fmt: skip
 _CHECK_X = "XxＸｘ叉"  # 叉: how an ID's X is said
-_SPELLED = frozenset("零〇一幺二三四五六七八九")  # may be trimmed off a run's ends ("八一定" → "八")
+_SPELLED = frozenset("零〇一幺两二三四五六七八九")  # may be trimmed off a run's ends ("八一定" → "八")
 _DIGIT = "[" + "".join(_DIGIT_VALUES) + "]"
-# Spaces, dashes or a closing bracket; a Chinese comma only between spelled numerals, where ASR puts
-# it inside numbers ("一三八，一二三四，五六七八") — not in lists of amounts ("50000，30000").
+_SPACES = " \t\u3000\u00a0\u2002\u2007\u2009\u202f"  # and no-break, en, figure, thin spaces
+# Between digits: up to three spaces; a dash or two, a bracket, a middle dot, slash or underscore; an
+# invisible character (zero-width space, soft hyphen, word joiner); a comma (Chinese, Western or 、):
+# "138，1234，5678", as people and recognisers group a number. A list of amounts is rarely a valid
+# personal number.
 _SEPARATOR = (
-    r"(?:[ \t\u3000]{1,2}|[ \t\u3000]?[-－–—)）][ \t\u3000]?"
-    r"|(?<=[零〇一幺二三四五六七八九])，(?=[零〇一幺二三四五六七八九]))"
+    rf"(?:[{_SPACES}]{{1,3}}|[{_SPACES}]?(?:[-－–—−‐]{{1,2}}|[)）(（·_/])[{_SPACES}]?|[\u200b\u00ad\u2060]{{1,6}}"
+    r"|[，,、])"
 )
+# A tab, ideographic or no-break space as repr() writes it in an error message ("138\\t1234\\t5678"):
+# found through, as a word joiner of the same length, so positions still index the text.
+_ESCAPED_SPACE = re.compile(r"\\(?:t|u3000|u00a0|xa0)")
 # A run of at least 10 digit characters with single separators: the shortest personal number is a
 # 10-digit landline. Text without such a run costs one regex scan.
 _RUN = re.compile(f"{_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{9,}}(?:{_SEPARATOR}?[{_CHECK_X}])?")
@@ -237,6 +243,7 @@ def mask(text: str) -> str:
 
 def _find(text: str) -> list[_Found]:
     found: list[_Found] = []
+    text = _ESCAPED_SPACE.sub(lambda escape: "\u2060" * len(escape.group()), text)
     for run in _RUN.finditer(text):
         numbers = _numbers_in_run(text, run.start(), run.end())
         if not any(n.kind in ("bank_card", "resident_id") for n in numbers):
@@ -310,6 +317,8 @@ def _classify_trimmed(text: str, span: list[tuple[int, str, str]]) -> _Found | N
             best = _Found(kind, tuple(p for p, _, _ in digits), prefix)
         if best.kind != "bank_card":
             break
+    if best is None and span[-1][1] == "X" and len(span) > 1:
+        return _classify_trimmed(text, span[:-1])  # "13812345678X": an X after it does not hide a number
     return best
 
 

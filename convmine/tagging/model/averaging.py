@@ -24,6 +24,7 @@ from convmine.tagging.model.training import (
     save_trained,
 )
 from convmine.taxonomy import Taxonomy, load_taxonomy
+from convmine.text.pii import mask
 
 
 def average(
@@ -77,7 +78,7 @@ def average(
     inputs = InputSettings(**configs[0].inputs)
     tokenizer = load_tokenizer(directories[0] / TOKENIZER_FILE, inputs)
     record = {
-        "data": str(data_dir),
+        "data": mask(str(data_dir)),
         "averaged": [f"{config.name}@{config.version}" for config in configs],
         "max_false_tags": max_false_tags,
     }

@@ -47,7 +47,7 @@ from convmine.tagging.model.storage import (
 )
 from convmine.tagging.model.tagger import ModelTagger
 from convmine.taxonomy import Taxonomy, load_taxonomy
-from convmine.text import Masker, clauses, normalize
+from convmine.text import Masker, clauses, mask, normalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +188,7 @@ def train(
         network, tokenizer, inputs, splits, teacher_scores, settings, device, progress, started
     )
     record = {
-        "data": str(data_dir),
+        "data": mask(str(data_dir)),  # the card shows it
         "train_rows": len(splits["train"]),
         "joined_rows": len(joined),
         "clause_rows": len(clauses_alone),
