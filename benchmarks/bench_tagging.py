@@ -36,12 +36,6 @@ def corpus_turns() -> list[Turn]:
     return [Turn(u.text) for c in calls for u in c.customer_turns()]
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
 def rate(n: int, fn: Callable[[], object], repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -53,9 +47,11 @@ def rate(n: int, fn: Callable[[], object], repeat: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=_positive, default=20000)
+    parser.add_argument("--turns", type=int, default=20000)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    if args.turns < 1:
+        parser.error("--turns must be at least 1")
 
     base = corpus_turns()
     turns = list(islice(cycle(base), args.turns))

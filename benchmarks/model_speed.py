@@ -40,8 +40,8 @@ ALONE = "onnx-int8-b1"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
-    parser.add_argument("--threads", type=_positive, default=2)
-    parser.add_argument("--batch", type=_positive, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64)
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds over the runtimes; the best is reported"
     )
@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--accuracy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if min(args.threads, args.batch) < 1:
+        parser.error("--threads and --batch must be at least 1")
     if args.export:
         _export_fp32(args.model, args.export)
         return
@@ -89,12 +91,6 @@ def main() -> None:
             f"{row['runtime']:11} {row['turns_per_s']:8.0f} {row['turns_per_s'] / base:7.2f}x "
             f"{row['peak_mb']:8.0f} {row['micro_f1']:6.3f} {row['macro_f1']:6.3f} {row['false_tag_rate']:6.3f}"
         )
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _export_fp32(model: Path, path: Path) -> Path:

@@ -12,7 +12,7 @@ from convmine.batch import BatchSummary
 from convmine.evaluate import Difference, Scores
 from convmine.profile import Profile
 from convmine.schema import TaggedCall
-from convmine.taxonomy import CATEGORIES, Taxonomy
+from convmine.taxonomy import Taxonomy, category_order
 
 SPEAKER_STYLE = {"agent": "cyan", "customer": "green", "unknown": "yellow"}
 
@@ -27,7 +27,7 @@ def summary_table(summary: BatchSummary) -> Table:
     table.add_row("customers", str(len(summary.customers)))
     table.add_row("customer turns", str(summary.customer_turns))
     table.add_row("tags", str(summary.tags))
-    for category in dict.fromkeys([*CATEGORIES, *summary.tags_by_category]):  # and a bank's own
+    for category in category_order(summary.tags_by_category):
         table.add_row(f"  {category}", str(summary.tags_by_category.get(category, 0)))
     if summary.future_calls:
         table.add_row("dated in the future", Text(str(summary.future_calls), style="yellow"))

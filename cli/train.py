@@ -138,8 +138,9 @@ def train(
             )
         except KeyboardInterrupt:
             err.print(
-                f"Interrupted: nothing was saved to {out} (a model is saved when training ends); "
-                "--max-minutes stops after the epoch that passes a time budget and keeps the best."
+                f"Interrupted: a model is written to {out} only when training ends, so no new model is there "
+                "(if it came while saving, the folder may be incomplete: train again). --max-minutes stops "
+                "after the epoch that passes a time budget and keeps the best."
             )
             raise typer.Exit(130) from None
     console.print(

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convmine.errors import ConvmineError
-from convmine.ingest import read_calls, reader_for, scan_paths
+from convmine.ingest import read_calls, scan_paths
 from convmine.ingest.reading import Paths
-from convmine.ingest.text_reader import is_sidecar
 from convmine.pipeline import Pipeline
 from convmine.schema import Call, Failure, TaggedCall
 from convmine.store import ProfileStore
@@ -121,7 +120,7 @@ def tag_paths(
         skip = [*skip, manifest.source]
         summary.failures.extend(failure.masked(mask) for failure in manifest.failures())
     scan = scan_paths(paths, skip=skip)
-    summary.passed_over = [mask(str(path)) for path in scan.skipped if _unread_data(path)]
+    summary.passed_over = [mask(str(path)) for path in scan.unread]
     files: dict[str, int] = {}  # input file → its number, by path as read (calls) and masked (failures)
     for n, path in enumerate(p for p in scan.found if isinstance(p, Path)):
         files[str(path)] = files[mask(str(path))] = n
@@ -195,15 +194,6 @@ def _identity_clash(store: ProfileStore, call: Call) -> str | None:
     return (
         f"call_id {call.call_id!r} is already stored {what}; give every call its own ID, "
         "or pass --replace to overwrite the stored call"
-    )
-
-
-def _unread_data(path: Path) -> bool:
-    """Whether a file a folder scan passed over may hold calls no reader takes (``.xlsx``, ``.bak``): not
-    hidden, not a sidecar, not a README."""
-    name = path.name
-    return not (name.startswith(".") or name.upper().startswith("README") or is_sidecar(path)) and (
-        reader_for(path) is None
     )
 
 

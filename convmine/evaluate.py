@@ -18,7 +18,7 @@ from convmine.corpus import Dialogue, Example, read_dialogues, read_jsonl
 from convmine.errors import InputError
 from convmine.extras import require
 from convmine.pipeline import Pipeline
-from convmine.taxonomy import CATEGORIES
+from convmine.taxonomy import category_order
 from convmine.text.pii import mask
 
 VALUE_TOLERANCE = 0.25  # a predicted yield within ±0.25 percentage points counts as right
@@ -80,7 +80,7 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]]) -
     labels = sorted(set(n_gold) | set(n_pred))
     per_label = {lab: _prf(tp[lab], n_gold[lab], n_pred[lab]) for lab in labels}
     per_category = {}
-    for cat in dict.fromkeys([*CATEGORIES, *(lab.split(".", 1)[0] for lab in labels)]):  # and a bank's own
+    for cat in category_order(lab.split(".", 1)[0] for lab in labels):
         in_cat = [lab for lab in labels if lab.split(".", 1)[0] == cat]
         if in_cat:
             per_category[cat] = _prf(*(sum(c[lab] for lab in in_cat) for c in (tp, n_gold, n_pred)))
@@ -242,13 +242,12 @@ def compare(
     for done in range(0, rounds, per_chunk):
         index = generator.integers(0, n, size=(min(per_chunk, rounds - done), n))
         f1 = [
-            _micro(np, tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1))
-            for tp, predicted in counts
+            _micro(tp[index].sum(1), predicted[index].sum(1), gold[index].sum(1)) for tp, predicted in counts
         ]
         deltas.append(f1[0] - f1[1])
     spread = np.concatenate(deltas)
     tail = (1 - level) / 2
-    whole = [float(_micro(np, tp.sum(), predicted.sum(), gold.sum())) for tp, predicted in counts]
+    whole = [float(_micro(tp.sum(), predicted.sum(), gold.sum())) for tp, predicted in counts]
     return Difference(
         first=round(whole[0], 4),
         second=round(whole[1], 4),
@@ -261,7 +260,8 @@ def compare(
     )
 
 
-def _micro(np, tp, predicted, gold):  # type: ignore[no-untyped-def]  # ints or arrays alike
+def _micro(tp, predicted, gold):  # type: ignore[no-untyped-def]  # ints or arrays alike
+    np = require("numpy", "onnx")
     denominator = predicted + gold
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
 

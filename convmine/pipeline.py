@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from convmine.errors import ConvmineError
+from convmine.errors import ConvmineError, InputError
 from convmine.schema import Call, Evidence, Failure, Prediction, Tag, TaggedCall, Turn, Utterance
 from convmine.tagging.base import Tagger
 from convmine.text import Masker, normalize
@@ -71,9 +71,9 @@ class Pipeline:
         :class:`ConvmineError` once the calls before it are yielded.
         """
         if isinstance(calls, str):
-            raise ConvmineError("pipe tags a stream of calls or texts; to tag one text, call the pipeline")
+            raise InputError("pipe tags a stream of calls or texts; to tag one text, call the pipeline")
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ConvmineError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
+            raise InputError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         handler = on_error or _raise
         batch: list[Call] = []
         for item in calls:

@@ -42,6 +42,7 @@ from convmine.timezones import CHINA_TIME, local_time
 
 if TYPE_CHECKING:
     from convmine.store import LabelFilter, ProfileStore
+    from convmine.taxonomy import Taxonomy
 
 Verdict = Literal["confirm", "reject", "add"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
@@ -120,14 +121,14 @@ def matches(label: str, labels: LabelFilter) -> bool:
     return label in labels
 
 
-def check_label_filter(labels: LabelFilter, taxonomy: Any) -> None:
+def check_label_filter(labels: LabelFilter, taxonomy: Taxonomy) -> None:
     """Raise :class:`InputError` when ``labels`` (a prefix, or each ID of a list) selects no label of
     ``taxonomy``: a mistyped filter would otherwise select nothing, silently."""
-    selectors = [labels] if isinstance(labels, str) else [[label] for label in labels or []]
-    for selector in selectors:
+    entries = [labels] if isinstance(labels, str) else list(labels or [])
+    for entry in entries:
+        selector = entry if isinstance(labels, str) else [entry]
         if any(matches(label_id, selector) for label_id in taxonomy.label_ids):
             continue
-        entry = selector if isinstance(selector, str) else selector[0]
         names = [*taxonomy.categories, *taxonomy.dimensions(), *taxonomy.label_ids]
         close = difflib.get_close_matches(entry.rstrip("."), names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -304,6 +305,7 @@ def replaced_values(store: ProfileStore, reviews: list[Review], source: str = ""
     single = store.taxonomy.single_choice()
     judged = {(r.call_id, r.utterance_index, r.label) for r in reviews}
     given: dict[tuple[str, int, str], str] = {}
+    stored: dict[str, list[Any]] = {}  # each call's observations, read once
     replaced: list[Review] = []
     for review in reviews:
         dimension = single.get(review.label)
@@ -316,7 +318,9 @@ def replaced_values(store: ProfileStore, reviews: list[Review], source: str = ""
                 f"{review.label!r}, values of the single dimension {dimension!r}; keep one",
                 source,
             )
-        for obs in store.observations(call_id=review.call_id):
+        if review.call_id not in stored:
+            stored[review.call_id] = list(store.observations(call_id=review.call_id))
+        for obs in stored[review.call_id]:
             label = obs.tag.label
             key = (review.call_id, review.utterance_index, label)
             if obs.tag.evidence.utterance_index == review.utterance_index and single.get(label) == dimension:
@@ -336,7 +340,8 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     try:
         table = table_rows(decode_text(path))
     except InputError as exc:
-        raise InputError(f"cannot read the review file: {exc.reason}", str(path), exc.line) from None
+        reason = exc.reason.removeprefix("cannot read the file: ")
+        raise InputError(f"cannot read the review file: {reason}", str(path), exc.line) from None
     if not table:
         return []
     header = [name.strip() for name in table[0]]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from convmine.errors import ConvmineError
+from convmine.errors import InputError
 
 Speaker = Literal["agent", "customer", "unknown"]
 SPEAKERS: tuple[Speaker, ...] = ("agent", "customer", "unknown")
@@ -26,12 +26,12 @@ class Utterance:
 
     def __post_init__(self) -> None:
         if self.speaker not in SPEAKERS:
-            raise ConvmineError(
+            raise InputError(
                 f"utterance {self.index}: speaker must be one of {', '.join(SPEAKERS)}, got {self.speaker!r} "
                 "(transcript readers map 坐席, 客户 and the like to these)"
             )
         if not isinstance(self.text, str):
-            raise ConvmineError(f"utterance {self.index}: text must be a str, got {type(self.text).__name__}")
+            raise InputError(f"utterance {self.index}: text must be a str, got {type(self.text).__name__}")
 
 
 @dataclass(slots=True)

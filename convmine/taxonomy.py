@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -26,6 +26,13 @@ from convmine.errors import TaxonomyError
 
 Cardinality = Literal["single", "multi"]
 CATEGORIES = ("basic", "preference", "objection", "feedback")
+
+
+def category_order(categories: Iterable[str]) -> list[str]:
+    """The four categories in their order, then any other (a bank's own) in the order given."""
+    return list(dict.fromkeys([*CATEGORIES, *categories]))
+
+
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VALUE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _TTL = re.compile(r"^(\d+)([dwy])$")

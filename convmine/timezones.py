@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from convmine.errors import ConvmineError
+from convmine.errors import ConvmineError, InputError
 
 #: The offset start times without one are taken to be in, and dates are shown in, unless told otherwise.
 DEFAULT_UTC_OFFSET = "+08:00"
@@ -49,7 +49,7 @@ def check_order(
     """Raise :class:`ConvmineError` unless ``since`` comes before ``until`` (either may be missing);
     ``names`` are what the user called them (``("--since", "--as-of")``)."""
     if since is not None and until is not None and since >= until:
-        raise ConvmineError(
+        raise InputError(
             f"{names[0]} ({since.isoformat(timespec='minutes')}) must come before "
             f"{names[1]} ({until.isoformat(timespec='minutes')})"
         )

@@ -213,7 +213,8 @@ def test_an_unknown_backend_is_refused_once_before_the_batch(tmp_path: Path) -> 
     from convmine.audio.batch import BUILT_IN_BACKENDS
 
     assert sorted(BUILT_IN_BACKENDS) == recognizer_names()  # the list checked without importing them
-    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    for name in ("a.wav", "b.wav"):  # once for the batch, not once a recording
+        (tmp_path / name).write_bytes(b"RIFF")
     result = tag(str(tmp_path), "--backend", "foo", "--db", str(tmp_path / "t.db"))
     assert result.exit_code == 1
     assert result.output.count("unknown ASR backend 'foo'; choose one of funasr, whisper") == 1
@@ -250,5 +251,5 @@ def test_bad_manifest_rows_fail_each_on_its_own_line_and_the_batch_goes_on(
     assert [c.call_id for c in calls] == ["MC-1"]
     assert failures[0].startswith(f"{tmp_path / 'date.wav'}: line 3 of {manifest}: started_at")
     assert failures[1].startswith(f"{manifest}:4: the row has no path")
-    assert failures[2].startswith(f"{tmp_path / 'twice.wav'}: line 6 of {manifest}: ")
-    assert "listed twice (lines 5 and 6)" in failures[2]
+    assert failures[2].startswith(f"{tmp_path / 'twice.wav'}: line 5 of {manifest}: ")
+    assert "listed more than once (lines 5 and 6)" in failures[2]

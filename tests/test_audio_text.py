@@ -13,9 +13,15 @@ np = need("numpy", "asr")
 
 from convmine.audio import AUDIO_EXTENSIONS, load_manifest, quarantine_file
 from convmine.audio.evaluate import character_error_rate, dropped_turns, role_accuracy, turn_recall
-from convmine.audio.roles import Piece, agent_cue_score, attribute_mono, detect_agent_channel, two_means
+from convmine.audio.roles import (
+    Piece,
+    agent_cue_score,
+    attribute_mono,
+    detect_agent_channel,
+    same_speech,
+    two_means,
+)
 from convmine.audio.textnorm import normalize_numbers, normalize_transcript
-from convmine.audio.transcriber import same_speech
 from convmine.audio.vocabulary import PROMPT_HEAD, Vocabulary
 from convmine.errors import InputError
 from convmine.ingest import supported_extensions
@@ -51,7 +57,10 @@ def test_transcripts_are_simplified_with_one_way_of_writing_numbers(raw: str, ex
 def test_numbers_already_in_digits_are_kept_digit_for_digit(written: str) -> None:
     """Never 1.39123e+10: a phone number the recogniser wrote in digits must stay whole to be masked."""
     assert normalize_transcript(written) == written
-    assert "*" in mask(normalize_transcript("我的手机号是13912345678"))
+
+
+def test_a_spelled_number_normalised_to_digits_is_still_masked() -> None:
+    assert mask(normalize_transcript("手机一三八，一二三四，五六七八")) == "手机138，****，5678"
 
 
 def test_numbers_inside_words_are_left_alone() -> None:

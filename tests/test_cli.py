@@ -484,7 +484,15 @@ def test_files_in_a_folder_that_no_reader_takes_get_a_note(tmp_path):
     folder = tmp_path / "night"
     folder.mkdir()
     (folder / "call.json").write_bytes((EXAMPLES / "json" / "CALL-2026-0305-0001.json").read_bytes())
-    for name in ("export.xlsx", "old.xlsx", "call.json.bak", ".DS_Store", "README.md", "call.meta.yaml"):
+    for name in (
+        "export.xlsx",
+        "old.xlsx",
+        "call.json.bak",
+        ".DS_Store",
+        "README.md",
+        "call.meta.yaml",
+        "~$x.xlsx",
+    ):
         (folder / name).write_text("x")
     result = run("tag", str(folder), "--db", str(tmp_path / "n.db"), "--model", "rules")
     assert result.exit_code == 0, result.output

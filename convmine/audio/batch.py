@@ -62,9 +62,10 @@ class AudioSettings:
         :class:`BadAudioError` (after quarantining the file, if a folder is set), or :class:`InputError`
         before transcribing when its manifest row is bad, or when the call's ID (by default the file's name), customer or agent ID would be
         a personal number, which could not be stored."""
-        row = self.manifest.get(path) if self.manifest else None
-        if row is not None and row.error is not None and self.manifest is not None:
-            raise InputError(f"line {row.line} of {self.manifest.source}: {row.error}", str(path))
+        manifest = self.manifest
+        row = manifest.get(path) if manifest else None
+        if manifest and row and row.error is not None:
+            raise InputError(f"line {row.line} of {manifest.source}: {row.error}", str(path))
         call_id = (row.call_id if row else None) or path.stem
         customer_id = (row.customer_id if row else None) or customer_id
         agent_id = row.agent_id if row else None
@@ -80,10 +81,10 @@ class AudioSettings:
                 agent_channel=row.agent_channel if row else None,
             )
         except BadAudioError as exc:
-            if exc.kind == "bad-manifest" and row is not None and self.manifest is not None:
+            if exc.kind == "bad-manifest" and manifest and row:
                 # the manifest is wrong, not the recording: no quarantine; name the row to fix
                 raise InputError(
-                    f"agent_channel is set on line {row.line} of {self.manifest.source} but the recording is "
+                    f"agent_channel is set on line {row.line} of {manifest.source} but the recording is "
                     "mono; leave agent_channel empty for a mono recording",
                     str(path),
                 ) from None

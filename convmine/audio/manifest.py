@@ -108,9 +108,9 @@ def load_manifest(path: str | Path) -> Manifest:
             row = _row(cells, recording, line)
         except InputError as exc:  # the row's recording fails with this; the other rows go on
             row = ManifestRow(recording, line=line, error=exc.reason)
-        if (earlier := manifest.rows.get(recording.resolve())) is not None:
-            row = ManifestRow(recording, line=line, error=f"{row.path} is listed twice (lines {earlier.line} "
-                              f"and {line}); list each recording once")  # fmt: skip
+        if (earlier := manifest.rows.get(recording.resolve())) is not None:  # the first row's line stays
+            row = ManifestRow(recording, line=earlier.line, error=f"{row.path} is listed more than once (lines "
+                              f"{earlier.line} and {line}); list each recording once")  # fmt: skip
         manifest.rows[recording.resolve()] = row
     return manifest
 

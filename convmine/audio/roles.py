@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -57,6 +58,23 @@ class Piece:
 def agent_cue_score(text: str) -> float:
     """Agent cues minus customer cues found in ``text``; positive means it sounds like the agent."""
     return float(len(AGENT_CUES.findall(text)) - len(CUSTOMER_CUES.findall(text)))
+
+
+def same_speech(first: Sequence[Piece], second: Sequence[Piece], *, share: float = 0.8) -> bool:
+    """Whether two channels carry the same speech (a mono call saved as stereo): at least ``share`` of
+    the pieces have a twin on the other channel, starting within 0.3 s with mostly the same words (the
+    recogniser may hear one channel's copy a little differently)."""
+    a, b = ([(p.start, p.text) for p in pieces if p.text] for pieces in (first, second))
+    if not a or not b:
+        return False
+    twins = sum(
+        any(
+            abs(start - other) <= 0.3 and SequenceMatcher(None, text, said).ratio() >= 0.6
+            for other, said in b
+        )
+        for start, text in a
+    )
+    return twins >= share * max(len(a), len(b))
 
 
 def detect_agent_channel(channels: Sequence[Sequence[Piece]]) -> int:

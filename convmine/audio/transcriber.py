@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from convmine.audio.decode import (
     probe,
 )
 from convmine.audio.errors import BadAudioError
-from convmine.audio.roles import Piece, attribute_mono, detect_agent_channel
+from convmine.audio.roles import Piece, attribute_mono, detect_agent_channel, same_speech
 from convmine.audio.vad import FsmnVad, Segment, VadStream
 from convmine.audio.vocabulary import Vocabulary
 from convmine.schema import Call, Speaker, Utterance
@@ -209,23 +208,6 @@ def _check_clipping(stats: LevelStats, source: str) -> None:
             "reliably; lower the recording gain",
             source,
         )
-
-
-def same_speech(first: Sequence[Piece], second: Sequence[Piece], *, share: float = 0.8) -> bool:
-    """Whether two channels carry the same speech (a mono call saved as stereo): at least ``share`` of
-    the pieces have a twin on the other channel, starting within 0.3 s with mostly the same words (the
-    recogniser may hear one channel's copy a little differently)."""
-    a, b = ([(p.start, p.text) for p in pieces if p.text] for pieces in (first, second))
-    if not a or not b:
-        return False
-    twins = sum(
-        any(
-            abs(start - other) <= 0.3 and SequenceMatcher(None, text, said).ratio() >= 0.6
-            for other, said in b
-        )
-        for start, text in a
-    )
-    return twins >= share * max(len(a), len(b))
 
 
 def _utterances(channels: list[_Channel], agent_channel: int | None) -> list[Utterance]:

@@ -39,6 +39,18 @@ class Scan:
     found: list[Path | Failure] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
 
+    @property
+    def unread(self) -> list[Path]:
+        """The skipped files that may hold calls no reader takes (``.xlsx``, ``.bak``): not hidden files,
+        sidecars, office lock files or READMEs."""
+        return [
+            path
+            for path in self.skipped
+            if reader_for(path) is None
+            and not (path.name.startswith(".") or path.name.upper().startswith("README"))
+            and not (is_sidecar(path) or _is_lock_file(path))
+        ]
+
 
 def _supported() -> str:
     return ", ".join(supported_extensions())

@@ -151,7 +151,8 @@ def read_teams(path: str | Path) -> dict[str, str]:
     try:
         table = table_rows(decode_text(Path(path)))
     except InputError as exc:
-        raise InputError(f"cannot read the teams file: {exc.reason}", source, exc.line) from None
+        reason = exc.reason.removeprefix("cannot read the file: ")
+        raise InputError(f"cannot read the teams file: {reason}", source, exc.line) from None
     header = [name.strip() for name in table[0]] if table else []
     rows = [
         (line, dict(zip(header, cells, strict=False)))

@@ -62,7 +62,7 @@ def resolve_base(base: str | Path | None) -> Path:
             f"{path} is not a Hugging Face model directory (no config.json); pass a directory that "
             "transformers.AutoModel.from_pretrained can read, or leave --base out to use e5-small"
         )
-    if '"convmine-tagger"' in (path / "config.json").read_text(encoding="utf-8", errors="replace"):
+    if _is_saved_model(path / "config.json"):
         raise ModelError(
             f"{path} is a saved convmine model, not an encoder; to start from it, pass it as --teacher DIR "
             "and leave out --base (the student starts as the teacher, cut to --layers)"
@@ -73,6 +73,16 @@ def resolve_base(base: str | Path | None) -> Path:
             "AutoTokenizer.from_pretrained(dir).save_pretrained(dir) and try again"
         )
     return path
+
+
+def _is_saved_model(config: Path) -> bool:
+    """Whether ``config`` is a saved convmine model's config (not an encoder's)."""
+    from convmine.tagging.model.storage import FORMAT
+
+    try:
+        return json.loads(config.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def default_base(root: Path | None = None) -> Path:
