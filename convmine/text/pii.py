@@ -76,7 +76,10 @@ _SAID_AS = (
     # Ten digits said as a phone number: a mobile whose last digit the recogniser put in the next turn.
     ("mobile", re.compile(r"(?:手机|手機|电话|電話)的?[号號]?[码碼]?[是为為:：\s]{0,3}$"), (10, 10)),
 )
-_LANDLINE = re.compile(r"(0(?:10|2[0-9]|[3-9][0-9]{2}))[1-9][0-9]{6,7}")
+# A mainland landline: area code (with its 0, or after the country code 86/0086 without it) and number.
+_LANDLINE = re.compile(
+    r"(0(?:10|2[0-9]|[3-9][0-9]{2})|(?:0086|86)(?:10|2[0-9]|[3-9][0-9]{2}))[1-9][0-9]{6,7}"
+)
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
     "71 81 82 83".split()
