@@ -212,6 +212,8 @@ def review_rows(
             for row in found:
                 label = row["label"]
                 review = verdicts.get((index, label))
+                if review is not None and review.value is not None and review.applies_to(utterance):
+                    row = {**row, "value": review.value}  # the value as a reviewer corrected it
                 yield {
                     **base,
                     "utterance_index": index,

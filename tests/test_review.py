@@ -355,6 +355,12 @@ def test_round_trip_export_edit_import_profile_training(tmp_path):
     assert examples[key(missed)].context and len(examples[key(missed)].context) <= 4
 
 
+def test_the_review_export_shows_the_value_a_reviewer_corrected(store, tmp_path):
+    store.add_reviews([review("preference.return.target", 1, "confirm", value=3.0)])
+    [row] = [r for r in export(store, tmp_path / "review.csv") if r["label"] == "preference.return.target"]
+    assert (row["value"], row["current_verdict"]) == ("3.0", "confirm")  # the tagger read 3.5
+
+
 def test_training_rows_give_values_and_context(store):
     store.add_reviews([review("preference.return.target", 1, "confirm", value=3.0), review("", 3, "confirm")])
     rows = list(training_rows(store, context_turns=1))
