@@ -201,7 +201,13 @@ def tag(
         reached = BatchProgress(0, 0, 0)
         try:
             with (
-                audio_settings(backend=backend, manifest=manifest, quarantine=quarantine) as audio,
+                audio_settings(
+                    backend=backend,
+                    manifest=manifest,
+                    quarantine=quarantine,
+                    customer_id=customer_id,
+                    require_customer=True,
+                ) as audio,
                 open_store(db, taxonomy=pipeline.taxonomy) as store,
                 Progress(
                     SpinnerColumn(),

@@ -253,3 +253,19 @@ def test_bad_manifest_rows_fail_each_on_its_own_line_and_the_batch_goes_on(
     assert failures[1].startswith(f"{manifest}:4: the row has no path")
     assert failures[2].startswith(f"{tmp_path / 'twice.wav'}: line 5 of {manifest}: ")
     assert "listed more than once (lines 5 and 6)" in failures[2]
+
+
+def test_tag_refuses_a_recording_without_a_customer_before_transcribing_it(
+    tmp_path: Path, counting_asr: CountingTranscriber
+) -> None:
+    for name in ("named.wav", "nameless.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")
+    manifest = tmp_path / "man.csv"
+    manifest.write_text(f"{HEADER}named.wav,MC-1,CUST-M1,,,\n", encoding="utf-8")
+    result = tag(str(tmp_path), "--manifest", str(manifest), "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 1 and counting_asr.heard == ["named.wav"]
+    assert "nameless.wav: [read] the recording has no customer ID" in " ".join(result.output.split())
+    with_fallback = tag(
+        str(tmp_path), "--manifest", str(manifest), "--customer-id", "C-9", "--db", str(tmp_path / "u.db")
+    )
+    assert with_fallback.exit_code == 0 and counting_asr.heard[-2:] == ["named.wav", "nameless.wav"]

@@ -45,6 +45,10 @@ class AudioSettings:
     manifest: Manifest | None = None
     quarantine: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: The customer of recordings the manifest names none for (``tag --customer-id``).
+    customer_id: str | None = None
+    #: Refuse, before transcribing, a recording with no customer ID (``tag`` stores only calls with one).
+    require_customer: bool = False
     _transcriber: Any = None
 
     def transcriber(self) -> Any:
@@ -67,7 +71,13 @@ class AudioSettings:
         if manifest and row and row.error is not None:
             raise InputError(f"line {row.line} of {manifest.source}: {row.error}", str(path))
         call_id = (row.call_id if row else None) or path.stem
-        customer_id = (row.customer_id if row else None) or customer_id
+        customer_id = (row.customer_id if row else None) or customer_id or self.customer_id
+        if self.require_customer and not customer_id:
+            raise InputError(
+                "the recording has no customer ID: give it in the manifest's customer_id column or pass "
+                "--customer-id (checked before transcribing, which would be wasted)",
+                str(path),
+            )
         agent_id = row.agent_id if row else None
         if reason := id_refusal(call_id=call_id, customer_id=customer_id, agent_id=agent_id):
             raise InputError(f"{reason}; {RECORDING_ID_HINT}", str(path))
@@ -115,10 +125,13 @@ def audio_settings(
     model: str | Path | None = None,
     manifest: Manifest | str | Path | None = None,
     quarantine: str | Path | None = None,
+    customer_id: str | None = None,
+    require_customer: bool = False,
     **options: Any,
 ) -> Iterator[AudioSettings]:
-    """Use these settings for every recording read inside the ``with`` block. An unknown ``backend`` is
-    refused here, once, rather than for every recording."""
+    """Use these settings for every recording read inside the ``with`` block (``customer_id`` and
+    ``require_customer``: see :class:`AudioSettings`). An unknown ``backend`` is refused here, once, rather
+    than for every recording."""
     if backend not in BUILT_IN_BACKENDS:  # another must have been registered (see convmine.audio.backends)
         require("numpy", "asr", "speech recognition")
         from convmine.audio.backends import recognizer_names
@@ -129,7 +142,15 @@ def audio_settings(
             )
     if manifest is not None and not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
-    settings = AudioSettings(backend, model, manifest, Path(quarantine) if quarantine else None, options)
+    settings = AudioSettings(
+        backend,
+        model,
+        manifest,
+        Path(quarantine) if quarantine else None,
+        options,
+        customer_id,
+        require_customer,
+    )
     token = _SETTINGS.set(settings)
     try:
         yield settings
