@@ -26,7 +26,7 @@ from rich.progress import (
 import convmine
 from convmine.cli.console import err, labelled, out, writing
 from convmine.cli.helptext import hide_flag_types
-from convmine.cli.options import Db, StoreTaxonomyOpt, TaxonomyOpt
+from convmine.cli.options import AsrThreads, Db, MaxHours, StoreTaxonomyOpt, TaxonomyOpt, Term
 from convmine.errors import ConvmineError
 from convmine.text.pii import mask
 from convmine.timezones import DEFAULT_UTC_OFFSET
@@ -186,6 +186,15 @@ def tag(
     backend: Annotated[
         str, typer.Option(help="Recordings: speech recogniser, whisper or funasr.")
     ] = "whisper",
+    asr_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--asr-model", help="Recordings: local recogniser model (default for whisper: Whisper base)."
+        ),
+    ] = None,
+    term: Term = None,
+    threads: AsrThreads = 0,
+    max_hours: MaxHours = 4.0,
 ) -> None:
     """Tag every customer turn of the given calls and store the tags in the profile store."""
     from convmine.audio import audio_settings
@@ -203,10 +212,14 @@ def tag(
             with (
                 audio_settings(
                     backend=backend,
+                    model=asr_model,
                     manifest=manifest,
                     quarantine=quarantine,
                     customer_id=customer_id,
                     require_customer=True,
+                    extra_terms=tuple(term or ()),
+                    threads=threads,
+                    max_hours=max_hours,
                 ) as audio,
                 open_store(db, taxonomy=pipeline.taxonomy) as store,
                 Progress(

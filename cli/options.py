@@ -21,3 +21,8 @@ Since = Annotated[str | None, typer.Option(help="Only calls from this day (2026-
 Until = Annotated[str | None, typer.Option(help="Only calls before this day or time (not included).")]
 Agent = Annotated[str | None, typer.Option("--agent", help="Only this agent's calls.")]
 Customer = Annotated[str | None, typer.Option("--customer-id", help="Only this customer's calls.")]
+Term = Annotated[
+    list[str] | None, typer.Option("--term", help="A bank or product name the recogniser should expect.")
+]
+AsrThreads = Annotated[int, typer.Option("--threads", min=0, help="CPU threads for recognition (0: all).")]
+MaxHours = Annotated[float, typer.Option("--max-hours", min=0.0, help="Refuse longer recordings.")]

@@ -16,6 +16,7 @@ import typer
 
 from convmine.audio.batch import RECORDING_ID_HINT
 from convmine.cli.console import err, labelled
+from convmine.cli.options import AsrThreads, MaxHours, Term
 from convmine.errors import ConvmineError
 from convmine.ingest import call_to_dict
 from convmine.schema import Call, Failure
@@ -51,11 +52,9 @@ def transcribe(
         Path | None,
         typer.Option("--quarantine", help="Copy bad recordings here, each with a NAME.reason.txt."),
     ] = None,
-    term: Annotated[
-        list[str] | None, typer.Option("--term", help="A bank or product name the recogniser should expect.")
-    ] = None,
-    threads: Annotated[int, typer.Option(min=0, help="CPU threads for recognition (0: all).")] = 0,
-    max_hours: Annotated[float, typer.Option("--max-hours", min=0.0, help="Refuse longer recordings.")] = 4.0,
+    term: Term = None,
+    threads: AsrThreads = 0,
+    max_hours: MaxHours = 4.0,
     mask: Annotated[
         Literal["default", "full"],
         typer.Option("--mask", help="Personal numbers: keep a few digits (default) or mask them all."),

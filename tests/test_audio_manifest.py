@@ -269,3 +269,27 @@ def test_tag_refuses_a_recording_without_a_customer_before_transcribing_it(
         str(tmp_path), "--manifest", str(manifest), "--customer-id", "C-9", "--db", str(tmp_path / "u.db")
     )
     assert with_fallback.exit_code == 0 and counting_asr.heard[-2:] == ["named.wav", "nameless.wav"]
+
+
+def test_tag_passes_the_recogniser_options_transcribe_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[Any, dict[str, Any]]] = []
+
+    def transcriber(self: AudioSettings) -> FakeTranscriber:
+        seen.append((self.model, self.options))
+        return FakeTranscriber()
+
+    monkeypatch.setattr(AudioSettings, "transcriber", transcriber)
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    args = ["--customer-id", "C-1", "--asr-model", str(tmp_path), "--term", "朝朝宝", "--term", "招行"]
+    result = tag(
+        str(tmp_path / "a.wav"), *args, "--threads", "1", "--max-hours", "2", "--db", str(tmp_path / "t.db")
+    )
+    assert result.exit_code == 0, result.output
+    model, options = seen[0]
+    assert model == tmp_path and options == {
+        "extra_terms": ("朝朝宝", "招行"),
+        "threads": 1,
+        "max_hours": 2.0,
+    }
