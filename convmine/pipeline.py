@@ -49,6 +49,9 @@ class Pipeline:
     def version(self) -> str:
         return f"{self.tagger.name}@{self.tagger.version}"
 
+    def __repr__(self) -> str:
+        return f"Pipeline({self.version!r}, taxonomy={self.taxonomy.name!r} {self.taxonomy.version})"
+
     def __call__(self, item: Call | str) -> TaggedCall:
         """Tag one call, or one customer utterance given as text."""
         return next(self.pipe([item]))

@@ -161,6 +161,9 @@ class Taxonomy:
         #: Hash of what a trained model depends on: the label set, cardinality, TTL and value types.
         self.hash = hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
+    def __repr__(self) -> str:
+        return f"Taxonomy({self.name!r}, {self.version!r}, {len(self._labels)} labels, hash {self.hash})"
+
     def __iter__(self) -> Iterator[Label]:
         return iter(self._labels.values())
 

@@ -99,6 +99,8 @@ def test_saved_directory_has_config_weights_tokenizer_and_card(trained, taxonomy
     assert "micro-F1" in card
     assert f"- Trained on `{config['scores']['training']['data']}`; the scores above are on its dev" in card
     assert not any(p.suffix in {".pkl", ".pickle", ".bin", ".pt"} for p in trained.iterdir())
+    modes = {p.name: p.stat().st_mode & 0o777 for p in trained.iterdir()}
+    assert modes["model.safetensors"] == modes["config.json"]  # not safetensors' own 0600
 
 
 def test_reload_gives_identical_predictions(trained, taxonomy):

@@ -151,3 +151,16 @@ def test_pipe_takes_texts_and_refuses_what_it_cannot_tag():
         list(pipeline.pipe([Failure("a.txt", "bad")]))
     with pytest.raises(ConvmineError, match="got int"):
         pipeline(123)  # type: ignore[arg-type]
+
+
+def test_the_objects_a_developer_holds_say_what_they_are():
+    from convmine.store import open_store
+
+    nlp = convmine.load("rules")
+    assert repr(nlp).startswith("Pipeline('rules@") and "convmine-bank-wealth" in repr(nlp)
+    assert repr(nlp.taxonomy).startswith("Taxonomy('convmine-bank-wealth', '1.0.0', 100 labels")
+    assert repr(nlp.masker).startswith("Masker(MaskStyle(")
+    store = open_store(":memory:")
+    assert repr(store).endswith(", open)")
+    store.close()
+    assert repr(store).endswith(", closed)")

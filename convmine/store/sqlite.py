@@ -92,6 +92,10 @@ class SQLiteStore(ProfileStore):
     Opening a file creates it, or migrates an older schema to the current one.
     """
 
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else "open"
+        return f"SQLiteStore({self.path!r}, taxonomy={self.taxonomy.name!r} {self.taxonomy.version}, {state})"
+
     def __init__(self, path: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None):
         super().__init__(taxonomy)
         self.path = str(path)

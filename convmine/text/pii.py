@@ -160,6 +160,9 @@ class Masker:
             raise ConvmineError(f'Unknown mask style {style!r}; use a MaskStyle, "default" or "full"')
         self.style = style
 
+    def __repr__(self) -> str:
+        return f"Masker({self.style!r})"
+
     def find(self, text: str) -> list[PiiMatch]:
         """The personal numbers in ``text``, left to right (never their digits)."""
         return [PiiMatch(f.kind, f.positions[0], f.positions[-1] + 1) for f in _find(text)]

@@ -9,6 +9,7 @@ network, for further training and for checking the export). Nothing is pickled.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,7 +219,11 @@ def save_network(network, directory: Path) -> None:  # type: ignore[no-untyped-d
     from safetensors.torch import save_file
 
     state = {name: tensor.detach().contiguous() for name, tensor in network.state_dict().items()}
-    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+    path = directory / WEIGHTS_FILE
+    save_file(state, str(path), metadata={"format": "pt"})
+    umask = os.umask(0)  # safetensors writes 0600; give the weights the mode of the model's other files
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 def encoder_config(encoder) -> dict[str, Any]:  # type: ignore[no-untyped-def]
