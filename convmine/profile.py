@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from convmine.errors import ConvmineError, TaxonomyError
+from convmine.errors import InputError, TaxonomyError
 from convmine.schema import Evidence, Tag, TagSource
 from convmine.taxonomy import Label, Taxonomy
 from convmine.timezones import local_time
@@ -27,7 +27,7 @@ from convmine.timezones import local_time
 def as_utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime; a naive datetime is taken to be UTC already."""
     if not isinstance(moment, datetime):
-        raise ConvmineError(
+        raise InputError(
             f"a moment must be a datetime, got {type(moment).__name__} {moment!r}; "
             "e.g. datetime.fromisoformat('2026-06-01T00:00+08:00')"
         )

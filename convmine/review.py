@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 from convmine.errors import InputError, ReviewRefusedError, TaxonomyError
 from convmine.export import write_csv, write_jsonl
-from convmine.ingest.values import decode_text, table_rows
+from convmine.ingest.values import read_table
 from convmine.profile import as_utc
 from convmine.schema import Utterance
 from convmine.text.pii import mask
@@ -337,13 +337,8 @@ def replaced_values(store: ProfileStore, reviews: list[Review], source: str = ""
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
-    """The review file's rows, read as :func:`~convmine.ingest.values.decode_text` reads text (UTF-8, UTF-16
-    or GB18030) and :func:`~convmine.ingest.values.table_rows` splits it (comma, tab or semicolon)."""
-    try:
-        table = table_rows(decode_text(path))
-    except InputError as exc:
-        reason = exc.reason.removeprefix("cannot read the file: ")
-        raise InputError(f"cannot read the review file: {reason}", str(path), exc.line) from None
+    """The review file's rows, read as a spreadsheet saved it (:func:`~convmine.ingest.values.read_table`)."""
+    table = read_table(path, "the review file")
     if not table:
         return []
     header = [name.strip() for name in table[0]]

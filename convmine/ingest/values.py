@@ -108,9 +108,15 @@ def decode_big5(path: Path) -> str | None:
     return None
 
 
-def table_rows(text: str) -> list[list[str]]:
-    """The rows of a table a spreadsheet saved as text: comma-separated, or tab- or semicolon-separated
-    (Excel's "Unicode Text", and "CSV" where the comma is the decimal sign), told by the header line."""
+def read_table(path: Path, what: str) -> list[list[str]]:
+    """The rows of ``what`` (``"the teams file"``), a table a spreadsheet saved as text: decoded as
+    :func:`decode_text` decodes, comma-separated, or tab- or semicolon-separated (Excel's "Unicode Text",
+    and "CSV" where the comma is the decimal sign), told by the header line."""
+    try:
+        text = decode_text(path)
+    except InputError as exc:
+        reason = exc.reason.removeprefix("cannot read the file: ")
+        raise InputError(f"cannot read {what}: {reason}", str(path), exc.line) from None
     header = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=header.count)  # a tie keeps the comma
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))

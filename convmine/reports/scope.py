@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 from convmine.errors import ConvmineError, InputError
-from convmine.ingest.values import decode_text, table_rows
+from convmine.ingest.values import read_table
 from convmine.store import CallRecord
 from convmine.text.pii import mask
 from convmine.timezones import CHINA_TIME, check_order
@@ -148,11 +148,7 @@ def read_teams(path: str | Path) -> dict[str, str]:
     """Read an agent → team mapping: a CSV file with ``agent_id`` and ``team`` columns (UTF-8, UTF-16 or
     GBK, comma-, tab- or semicolon-separated, as a spreadsheet saves it)."""
     source = str(path)
-    try:
-        table = table_rows(decode_text(Path(path)))
-    except InputError as exc:
-        reason = exc.reason.removeprefix("cannot read the file: ")
-        raise InputError(f"cannot read the teams file: {reason}", source, exc.line) from None
+    table = read_table(Path(path), "the teams file")
     header = [name.strip() for name in table[0]] if table else []
     rows = [
         (line, dict(zip(header, cells, strict=False)))
