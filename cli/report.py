@@ -59,12 +59,13 @@ def _write(
     from convmine.cli.main import _errors, _reading_store, err
     from convmine.reports import Scope, read_teams, write_report
     from convmine.reports.svg import plural
-    from convmine.timezones import check_order, parse_moment, parse_offset
+    from convmine.timezones import parse_offset, parse_range
 
     with _errors():
         tz = parse_offset(offset)
-        start, end = (parse_moment(text, tz) if text else None for text in (since, until))
-        check_order(start, end, ("--since", "--as-of" if name == "profiles" else "--until"))
+        start, end = parse_range(
+            since, until, tz, ("--since", "--as-of" if name == "profiles" else "--until")
+        )
         scope = Scope(
             since=start,
             until=end,

@@ -27,11 +27,10 @@ Offset = Annotated[
 def _scope(
     since: str | None, until: str | None, agent: str | None, customer: str | None, offset: str
 ) -> dict:
-    from convmine.timezones import check_order, parse_moment, parse_offset
+    from convmine.timezones import parse_offset, parse_range
 
     tz = parse_offset(offset)
-    start, end = (parse_moment(text, tz) if text else None for text in (since, until))
-    check_order(start, end, ("--since", "--until"))
+    start, end = parse_range(since, until, tz, ("--since", "--until"))
     return {
         "since": start,
         "until": end,

@@ -53,3 +53,13 @@ def check_order(
             f"{names[0]} ({since.isoformat(timespec='minutes')}) must come before "
             f"{names[1]} ({until.isoformat(timespec='minutes')})"
         )
+
+
+def parse_range(
+    since: str | None, until: str | None, tz: tzinfo, names: tuple[str, str] = ("since", "until")
+) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` read by :func:`parse_moment` (either may be missing) and checked by
+    :func:`check_order` (``names``: what the user called them)."""
+    start, end = (parse_moment(text, tz) if text else None for text in (since, until))
+    check_order(start, end, names)
+    return start, end
