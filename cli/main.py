@@ -306,7 +306,7 @@ def profile(
     with _errors(), _reading_store(db, taxonomy) as store:
         zone = parse_offset(utc_offset)
         if not store.calls(customer_id=customer_id):
-            raise ConvmineError(f"no calls of customer {customer_id!r} in {db}")
+            raise ConvmineError(f"no calls of customer {customer_id!r} in {store.target}")
         result = store.profile(customer_id, include_stale=not fresh_only, history=all_)
     if result.future:
         err.print(
@@ -317,7 +317,7 @@ def profile(
     if json_:
         _print_json(result.to_dict(zone))
     elif not result.entries:
-        err.print(f"No tags stored for customer {customer_id!r} in {db}.")
+        err.print(f"No tags stored for customer {customer_id!r} in {store.target}.")
     else:
         out.print(profile_table(result, out.width, zone))
 
@@ -342,7 +342,7 @@ def show(
             stored = store.get_call(call_id)
             if stored is None:
                 raise ConvmineError(
-                    f"no call {call_id!r} in {db}; check the call ID (`convmine export` lists tagged calls)"
+                    f"no call {call_id!r} in {store.target}; check the call ID (`convmine export` lists tagged calls)"
                 )
             reviewed = TaggedCall(stored.call, [obs.tag for obs in store.observations(call_id=call_id)])
     out.print(transcript(reviewed, store.taxonomy, zone))

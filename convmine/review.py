@@ -168,12 +168,9 @@ def review_rows(
     current: dict[str, dict[tuple[int, str], Review]] = defaultdict(dict)
     for review in store.reviews():
         current[review.call_id][review.utterance_index, review.label] = review
-    for record in store.calls(customer_id=customer_id, agent_id=agent_id, since=since, until=until):
-        if call_ids is not None and record.call_id not in call_ids:
-            continue
-        stored = store.get_call(record.call_id)
-        if stored is None:  # deleted meanwhile
-            continue
+    records = store.calls(customer_id=customer_id, agent_id=agent_id, since=since, until=until)
+    wanted = (record for record in records if call_ids is None or record.call_id in call_ids)
+    for record, stored in store.with_calls(wanted):
         verdicts = current.get(record.call_id, {})
         turns = {u.index: u for u in stored.call.utterances}
         base = {
@@ -430,10 +427,7 @@ def training_rows(
             text = tag.label if tag.value is None else f"{tag.label}={tag.value:g}"
             labels[obs.call_id, tag.evidence.utterance_index].add(text)
     order = {label_id: i for i, label_id in enumerate(store.taxonomy.label_ids)}
-    for record in store.calls(**scope):
-        stored = store.get_call(record.call_id) if record.call_id in verdicts else None
-        if stored is None:
-            continue
+    for record, stored in store.with_calls(r for r in store.calls(**scope) if r.call_id in verdicts):
         utterances = sorted(stored.call.utterances, key=lambda u: u.index)
         by_index = {u.index: u for u in utterances}
         turns = {

@@ -6,7 +6,9 @@ import csv
 import importlib.util
 import io
 import json
+import re
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,7 +130,8 @@ def test_reading_commands_refuse_a_missing_store(tmp_path):
     assert not missing.exists()
 
 
-def test_errors_keep_square_brackets_and_export_to_a_bad_folder_is_one_line(db, tmp_path):
+def test_errors_keep_square_brackets_and_export_to_a_bad_folder_is_one_line(db, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the postgres extra were not installed
     result = run("profile", "X", "--db", "postgresql://u@h/db")
     assert result.exit_code == 1 and "convmine[postgres]" in result.output
     bad = run("export", "--db", str(db), "--out", str(tmp_path / "no" / "such" / "x.csv"))
@@ -549,3 +552,35 @@ def test_a_saved_model_named_like_a_built_in_tagger_gets_a_note(tmp_path, monkey
     assert "--model rules is the built-in tagger; for the saved model in ./rules, pass --model ./rules" in (
         " ".join(result.output.split())
     )
+
+
+def test_the_quick_start_on_a_postgresql_store_reads_as_on_sqlite(db, postgres_url):
+    """`--db postgresql://…`: tag, re-tag, profile, show, export and the reading commands' refusal."""
+    assert run("profile", "CUST-0001", "--db", postgres_url).exit_code == 1  # no store there yet
+    for _ in range(2):  # tagging again changes nothing
+        result = run("tag", str(EXAMPLES), "--db", postgres_url)
+        assert result.exit_code == 0 and "calls tagged" in result.output, result.output
+    for args in (
+        ["profile", "CUST-0001", "--json", "--all"],
+        ["show", "CALL-2026-0612-0014"],
+        ["export", "--format", "csv"],
+        ["export"],
+    ):
+        on_sqlite = run(*args, "--db", str(db))
+        on_postgresql = run(*args, "--db", postgres_url)
+        assert on_sqlite.exit_code == on_postgresql.exit_code == 0, on_postgresql.output
+        assert _undated(on_postgresql.output) == _undated(on_sqlite.output), args
+
+
+def test_a_password_in_the_store_url_is_never_printed(postgres_url):
+    with_password = postgres_url.replace("postgresql://postgres:@", "postgresql://postgres:s3cret@")
+    assert "s3cret" in with_password  # the test server trusts local users, so any password connects
+    assert run("tag", str(EXAMPLES / "json"), "--db", with_password).exit_code == 0
+    for args in (["profile", "NOBODY"], ["show", "NO-SUCH-CALL"]):
+        result = run(*args, "--db", with_password)
+        assert "s3cret" not in result.output and "postgresql://postgres@" in result.output, result.output
+
+
+def _undated(output: str) -> str:
+    """The output without the moment it was made at (a profile's generated_at)."""
+    return re.sub(r'"generated_at": "[^"]+"', "", output)

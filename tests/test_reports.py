@@ -548,3 +548,23 @@ def test_trends_run_from_the_first_call_to_the_last_not_to_far_bounds():
     period, starts = scope.buckets(calls)
     assert period == "day" and (starts[0], starts[-1], len(starts)) == (calls[0].date(), calls[1].date(), 18)
     assert scope.buckets([]) == ("day", [])
+
+
+def test_a_postgresql_store_gives_the_same_reports_as_sqlite(db, teams, postgres_url, tmp_path):
+    """The same calls tagged into PostgreSQL: every report's page, tables and review file are the same."""
+    fixture.build(postgres_url)
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    pages: dict[str, list[str]] = {}
+    for backend, target in (("sqlite", db), ("postgresql", postgres_url)):
+        with open_store(target) as store:
+            for name in REPORTS:
+                out = tmp_path / backend / name
+                written = write_report(
+                    name, store, Scope(teams=teams), out / "page.html", csv_dir=out / "csv", now=now
+                )
+                files = [written.html, *written.csv]
+                pages.setdefault(name, []).append(
+                    "".join(f"== {path.name}\n{path.read_text(encoding='utf-8')}" for path in files)
+                )
+    for name, (on_sqlite, on_postgresql) in pages.items():
+        assert len(on_sqlite) > 5_000 and on_postgresql == on_sqlite, name

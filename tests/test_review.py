@@ -27,6 +27,7 @@ from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
 from convmine.store import open_store
 from convmine.store.migrations import MIGRATIONS
 from tests.data.reports import fixture
+from tests.stores import run_sql
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -52,8 +53,8 @@ def small_call(call_id: str = "C1", customer: str = "U1", started: datetime = T0
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with open_store(tmp_path / "review.db") as opened:
+def store(store_url: str):
+    with open_store(store_url) as opened:
         opened.save([small_call()])
         yield opened
 
@@ -180,12 +181,12 @@ def test_a_verdict_given_again_on_the_changed_turn_is_recorded_and_applies(store
     assert store.reviews()[-1].text == "嗯嗯好的。"
 
 
-def test_verdicts_recorded_before_they_were_bound_apply_by_index_to_customer_turns_only(store):
-    with sqlite3.connect(store.path) as conn:  # as a version-3 store recorded them: no turn text
-        conn.executemany(
+def test_verdicts_recorded_before_they_were_bound_apply_by_index_to_customer_turns_only(store, store_url):
+    for index, label in [(4, "feedback.question.fees"), (1, "basic.funds.large")]:  # as a version-3 store
+        run_sql(  # recorded them: no turn text
+            store_url,
             "INSERT INTO reviews (call_id, utterance_index, label, verdict, reviewer, reviewed_at) "
-            "VALUES ('C1', ?, ?, 'add', 'x', '2026-05-01T08:00:00.000000+00:00')",
-            [(4, "feedback.question.fees"), (1, "basic.funds.large")],
+            f"VALUES ('C1', {index}, '{label}', 'add', 'x', '2026-05-01T08:00:00.000000+00:00')",
         )
     store.save([shifted_call()])  # turn 4 is still the customer's ("嗯嗯好的。"), turn 1 is now the agent's
     added = {
@@ -505,8 +506,8 @@ def cli() -> typer.Typer:
     return app
 
 
-def test_cli_round_trip(cli, store, tmp_path):
-    db = Path(store.path)
+def test_cli_round_trip(cli, store, store_url, tmp_path):
+    db = store_url
     store.close()
     runner = CliRunner()
     exported = tmp_path / "out" / "review.csv"
@@ -532,14 +533,14 @@ def test_cli_round_trip(cli, store, tmp_path):
     assert bad.exit_code == 1 and "cannot read the review file" in " ".join(bad.output.split())
 
 
-def test_show_prints_the_call_as_reviewed(store):
+def test_show_prints_the_call_as_reviewed(store, store_url):
     from convmine.cli.main import app
 
     store.add_reviews([
         review("objection.refusal.no_need", 3, "reject"),
         review("objection.refusal.no_need", 4, "add"),
     ])  # fmt: skip
-    db = store.path
+    db = store_url
     store.close()
     result = CliRunner().invoke(app, ["show", "C1", "--db", str(db)])
     assert result.exit_code == 0, result.output

@@ -55,9 +55,16 @@ class ScopeData:
     def call(self, call_id: str) -> Call | None:
         """The stored call with its turns (fetched once)."""
         if call_id not in self._calls:
-            stored = self.store.get_call(call_id)
-            self._calls[call_id] = None if stored is None else stored.call
+            self.fetch([call_id])
         return self._calls[call_id]
+
+    def fetch(self, call_ids: Iterable[str]) -> None:
+        """Read the calls among ``call_ids`` not read yet in few queries, before a loop over them
+        (a round trip per call is slow on a database server)."""
+        missing = [call_id for call_id in dict.fromkeys(call_ids) if call_id not in self._calls]
+        found = self.store.get_calls(missing)
+        for call_id in missing:
+            self._calls[call_id] = found[call_id].call if call_id in found else None
 
     def observations(self, prefix: str) -> list[Observation]:
         """Tags under ``prefix`` in the calls in scope, oldest call first."""
@@ -190,6 +197,12 @@ def calls_view(
     ``prefix`` tag, newest first, up to ``limit``."""
     outcomes = outcomes or {}
     view = CallsView()
+    tagged = [
+        r.call_id
+        for r in reversed(data.records)
+        if any(matches(o.tag.label, prefix) for o in data.tags.get(r.call_id, []))
+    ]
+    data.fetch(tagged[:limit])
     for record in reversed(data.records):
         labels = tuple(
             sorted(

@@ -124,10 +124,13 @@ def build_objections(
     per_label: dict[str, Counter[Outcome]] = defaultdict(Counter)
     per_agent: dict[str, Counter[Outcome]] = defaultdict(Counter)
     per_call: dict[str, str] = {}
-    for record in data.records:
-        tags = [obs.tag for obs in data.tags.get(record.call_id, [])]
-        if not any(tag.label.startswith(CATEGORY + ".") for tag in tags):
-            continue
+    objected = [
+        (record, [obs.tag for obs in data.tags[record.call_id]])
+        for record in data.records
+        if any(obs.tag.label.startswith(CATEGORY + ".") for obs in data.tags.get(record.call_id, []))
+    ]
+    data.fetch(record.call_id for record, _ in objected)
+    for record, tags in objected:
         call = data.call(record.call_id)
         if call is None:
             continue

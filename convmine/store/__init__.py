@@ -1,8 +1,9 @@
 """The profile store: tagged calls in, customer profiles and tag observations out.
 
 :func:`open_store` picks a backend by the target's URL scheme: a plain path or ``sqlite:///path``
-opens a :class:`SQLiteStore`; ``postgresql://…`` is reserved for the PostgreSQL store of the
-``postgres`` extra. A backend is one entry in :data:`BACKENDS`.
+opens a :class:`SQLiteStore`; ``postgresql://…`` (or ``postgres://``, ``postgresql+psycopg://``) a
+:class:`~convmine.store.postgres.PostgresStore`, which needs the ``postgres`` extra. A backend is one
+entry in :data:`BACKENDS`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from convmine.errors import MissingExtraError, StoreError
+from convmine.errors import StoreError
 from convmine.profile import Observation, Profile, ProfileEntry
 from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary, StoredTaxonomy
 from convmine.store.sqlite import SQLiteStore
 from convmine.taxonomy import Taxonomy
 
-Opener = Callable[[str, Taxonomy | None], ProfileStore]
+#: Opens the store at a URL with a taxonomy; ``create=False`` refuses to create one that is not there.
+Opener = Callable[[str, Taxonomy | None, bool], ProfileStore]
 
 
 def _sqlite_path(url: str) -> str:
@@ -29,15 +31,17 @@ def _sqlite_path(url: str) -> str:
     return rest[1:]
 
 
-def _open_sqlite(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
-    return SQLiteStore(_sqlite_path(url), taxonomy=taxonomy)
+def _open_sqlite(url: str, taxonomy: Taxonomy | None, create: bool) -> ProfileStore:
+    path = _sqlite_path(url)
+    if not create and path != ":memory:" and not Path(path).exists():
+        raise StoreError(f"no profile store at {path}; check --db, or run `convmine tag` first")
+    return SQLiteStore(path, taxonomy=taxonomy)
 
 
-def _open_postgresql(url: str, taxonomy: Taxonomy | None) -> ProfileStore:
-    raise MissingExtraError(
-        "the PostgreSQL profile store comes with the 'postgres' extra (pip install 'convmine[postgres]'), "
-        "which this version of convmine does not provide yet; use a SQLite file (a path or sqlite:///path)"
-    )
+def _open_postgresql(url: str, taxonomy: Taxonomy | None, create: bool) -> ProfileStore:
+    from convmine.store.postgres import PostgresStore
+
+    return PostgresStore(url, taxonomy=taxonomy, create=create)
 
 
 #: URL scheme → function opening that kind of store. ``postgresql+psycopg://`` is looked up as ``postgresql``.
@@ -55,8 +59,9 @@ def open_store(
 
     ``taxonomy`` is what profiles are merged with and what saved calls are recorded as tagged with
     (default: the store's copy of the taxonomy its calls were tagged with, else the bundled one). With
-    ``create=False`` a SQLite file that does not exist is an error rather than a new, empty store
-    (what reading commands want: a mistyped ``--db`` must not look like a customer with no tags).
+    ``create=False`` a store that does not exist (no SQLite file, no convmine tables in the PostgreSQL
+    database) is an error rather than a new, empty store (what reading commands want: a mistyped ``--db``
+    must not look like a customer with no tags).
     """
     plain = isinstance(target, Path) or "://" not in target
     url = f"sqlite:///{target}" if plain else str(target)
@@ -66,11 +71,7 @@ def open_store(
         raise StoreError(
             f"unknown profile store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://…"
         )
-    if scheme == "sqlite" and not create:
-        path = _sqlite_path(url)
-        if path != ":memory:" and not Path(path).exists():
-            raise StoreError(f"no profile store at {path}; check --db, or run `convmine tag` first")
-    return opener(url, taxonomy)
+    return opener(url, taxonomy, create)
 
 
 __all__ = [

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
+from itertools import groupby, islice
 from operator import attrgetter
 from types import TracebackType
 from typing import Self
@@ -23,6 +23,9 @@ from convmine.review import Review
 from convmine.schema import TaggedCall
 from convmine.taxonomy import Taxonomy, load_taxonomy
 from convmine.text.pii import unmasked_refusal
+
+#: How many calls :meth:`ProfileStore.with_calls` reads at once.
+CALLS_AT_ONCE = 500
 
 #: A label filter: one label ID or dotted prefix of one (``"feedback.negative"``), or a list of label IDs.
 LabelFilter = str | Sequence[str] | None
@@ -91,7 +94,9 @@ class ProfileStore(ABC):
     :meth:`tagged_with`), else the bundled one.
     """
 
-    def __init__(self, taxonomy: Taxonomy | None = None):
+    def __init__(self, taxonomy: Taxonomy | None = None, *, target: str = ""):
+        #: Where the store is, as messages name it: a file path, or a URL without its password.
+        self.target = target
         self.taxonomy = load_taxonomy() if taxonomy is None else taxonomy
         #: Whether the taxonomy was given rather than chosen by the store.
         self.taxonomy_given = taxonomy is not None
@@ -143,9 +148,22 @@ class ProfileStore(ABC):
             if (error := self.refusal(item)) is not None:
                 raise error
 
-    @abstractmethod
     def get_call(self, call_id: str) -> TaggedCall | None:
         """The stored call with its utterances (by index) and tags (in saved order), or ``None``."""
+        return self.get_calls([call_id]).get(call_id)
+
+    @abstractmethod
+    def get_calls(self, call_ids: Iterable[str]) -> dict[str, TaggedCall]:
+        """The stored calls among ``call_ids``, as :meth:`get_call` gives them, in the order asked; few queries
+        for many calls (what reports and review files read)."""
+
+    def with_calls(self, records: Iterable[CallRecord]) -> Iterator[tuple[CallRecord, TaggedCall]]:
+        """Each record with its stored call, read :data:`CALLS_AT_ONCE` at a time (a call deleted meanwhile
+        is left out): how to walk many calls' turns without a query per call."""
+        pending = iter(records)
+        while chunk := list(islice(pending, CALLS_AT_ONCE)):
+            found = self.get_calls(record.call_id for record in chunk)
+            yield from ((record, found[record.call_id]) for record in chunk if record.call_id in found)
 
     @abstractmethod
     def calls(

@@ -3,101 +3,26 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from itertools import islice
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
-from convmine.errors import ReviewRefusedError, StoreError, TaxonomyError
-from convmine.profile import Observation, as_utc
-from convmine.review import Review
-from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
-from convmine.store.base import CallRecord, LabelFilter, ProfileStore, SaveSummary, StoredTaxonomy
+from convmine.errors import StoreError
 from convmine.store.migrations import migrate, transaction
-from convmine.store.taxonomy_copy import copy_digest, taxonomy_copy, taxonomy_from_copy
+from convmine.store.sql import SQLStore
 from convmine.taxonomy import Taxonomy
 
-_OBSERVED_AT = "coalesce(c.started_at, c.ingested_at)"
-_TAG_COLUMNS = (
-    "t.label, t.value, t.confidence, t.source, t.utterance_index, t.span_start, t.span_end, t.quote, "
-    "t.start_sec, t.end_sec, t.taxonomy_version, t.model_version"
-)
-_UPDATE_CALL = (
-    "UPDATE calls SET customer_id = ?, agent_id = ?, started_at = ?, source = ?, taxonomy_version = ?, "
-    "tagger = ? WHERE call_id = ?"
-)
-_INSERT_CALL = (
-    "INSERT INTO calls (customer_id, agent_id, started_at, source, taxonomy_version, tagger, call_id, "
-    "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING"
-)
-_INSERT_UTTERANCE = (
-    "INSERT INTO utterances (call_id, idx, speaker, text, start_sec, end_sec) VALUES (?, ?, ?, ?, ?, ?)"
-)
-_INSERT_REVIEW = (
-    "INSERT INTO reviews (call_id, utterance_index, label, value, verdict, reviewer, reviewed_at, note, "
-    "turn_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_REVIEW_COLUMNS = "r.call_id, r.utterance_index, r.label, r.verdict, r.reviewer, r.reviewed_at, r.value, r.note, r.turn_text"
-_LATEST_REVIEW_OF = (
-    "(SELECT latest.id FROM reviews AS latest WHERE latest.call_id = {0}.call_id "
-    "AND latest.utterance_index = {0}.utterance_index AND latest.label = {0}.label "
-    "ORDER BY latest.reviewed_at DESC, latest.id DESC LIMIT 1)"
-)
-# Whether review r's verdict applies to utterance u, its turn (Review.applies_to): u is still a customer turn
-# with the text the verdict was given on (a verdict recorded before verdicts were bound has no text and
-# applies by index alone).
-_APPLIES = "u.speaker = 'customer' AND (r.turn_text IS NULL OR r.turn_text = u.text)"
-# Tags as reviewed (see convmine.review): the tagger's tags under their latest verdict where it applies,
-# rejected ones left out; then tags reviewers added that the tagger missed, after the call's tags (ord), the whole
-# turn as evidence. Both parts take the same call filter and a label filter on their label column.
-_TAGGER_TAGS = (
-    f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, t.idx AS ord, t.label, "
-    "CASE WHEN r.id IS NULL THEN t.value ELSE coalesce(r.value, t.value) END, "
-    "CASE WHEN r.id IS NULL THEN t.confidence ELSE 1.0 END, "
-    "CASE WHEN r.id IS NULL THEN t.source ELSE 'review' END, "
-    "t.utterance_index, t.span_start, t.span_end, t.quote, t.start_sec, t.end_sec, t.taxonomy_version, "
-    "t.model_version "
-    "FROM calls AS c JOIN tags AS t ON t.call_id = c.call_id "
-    f"LEFT JOIN reviews AS r ON r.id = {_LATEST_REVIEW_OF.format('t')} AND EXISTS (SELECT 1 FROM utterances AS u "
-    f"WHERE u.call_id = r.call_id AND u.idx = r.utterance_index AND {_APPLIES}) "
-    "WHERE (r.id IS NULL OR r.verdict <> 'reject')"
-)
-_ADDED_TAGS = (
-    f"SELECT c.call_id, c.customer_id, c.agent_id, {_OBSERVED_AT}, 1000000000 + r.utterance_index, r.label, "
-    "r.value, 1.0, 'review', r.utterance_index, NULL, NULL, u.text, u.start_sec, u.end_sec, "
-    "c.taxonomy_version, '' "
-    "FROM calls AS c JOIN reviews AS r ON r.call_id = c.call_id "
-    "JOIN utterances AS u ON u.call_id = r.call_id AND u.idx = r.utterance_index "
-    f"WHERE r.verdict = 'add' AND {_APPLIES} "
-    f"AND r.id = {_LATEST_REVIEW_OF.format('r')} AND NOT EXISTS ("
-    "SELECT 1 FROM tags AS t WHERE t.call_id = r.call_id AND t.utterance_index = r.utterance_index "
-    "AND t.label = r.label)"
-)
-_REMEMBER_TAXONOMY = (
-    "INSERT INTO taxonomies (digest, name, version, hash, copy, last_used_at) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (digest) DO UPDATE SET last_used_at = excluded.last_used_at"
-)
-_NEWEST_FIRST = "ORDER BY last_used_at DESC, digest"
-_INSERT_TAG = (
-    "INSERT INTO tags (call_id, idx, label, value, confidence, source, utterance_index, span_start, "
-    "span_end, quote, start_sec, end_sec, taxonomy_version, model_version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
-
-class SQLiteStore(ProfileStore):
+class SQLiteStore(SQLStore):
     """A profile store in one SQLite file (``":memory:"`` for a throwaway one).
 
     Opening a file creates it, or migrates an older schema to the current one.
     """
 
-    def __repr__(self) -> str:
-        state = "closed" if self._conn is None else "open"
-        return f"SQLiteStore({self.path!r}, taxonomy={self.taxonomy.name!r} {self.taxonomy.version}, {state})"
+    driver_error = sqlite3.Error
 
     def __init__(self, path: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None):
-        super().__init__(taxonomy)
+        super().__init__(str(path), taxonomy=taxonomy)
         self.path = str(path)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
@@ -120,13 +45,7 @@ class SQLiteStore(ProfileStore):
             conn.close()
             raise
         self._conn: sqlite3.Connection | None = conn
-        self._copy: tuple[str, str] | None = None  # (digest, JSON) of self.taxonomy, made on first save
-        if taxonomy is None:
-            try:
-                self.taxonomy = self._remembered_taxonomy() or self.taxonomy
-            except BaseException:
-                self.close()
-                raise
+        self._adopt_stored_taxonomy(taxonomy)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -134,362 +53,19 @@ class SQLiteStore(ProfileStore):
             raise StoreError(f"the store {self.path} is closed; open it again with open_store()")
         return self._conn
 
+    def _is_open(self) -> bool:
+        return self._conn is not None
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def save(
-        self,
-        tagged_calls: Iterable[TaggedCall],
-        *,
-        batch_size: int = 200,
-        tagger: str = "",
-        taxonomy_version: str = "",
-    ) -> SaveSummary:
-        if batch_size < 1:
-            raise StoreError(f"batch_size must be at least 1, got {batch_size}")
-        if isinstance(tagged_calls, TaggedCall | str):
-            raise StoreError("save takes an iterable of TaggedCalls; pass one call as [tagged_call]")
-        total = SaveSummary()
-        pending = iter(tagged_calls)
-        while batch := list(islice(pending, batch_size)):
-            self.refuse_unsafe(batch)
-            try:
-                total += self._save_batch(batch, tagger, taxonomy_version)
-            except sqlite3.Error as exc:
-                raise StoreError(
-                    f"saving calls {batch[0].call.call_id!r} … {batch[-1].call.call_id!r} to {self.path} "
-                    f"failed, so that batch was rolled back ({total.calls} calls of earlier batches are "
-                    f"saved): {exc}"
-                ) from exc
-        return total
+    def _run(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
 
-    def _save_batch(self, batch: list[TaggedCall], tagger: str, taxonomy_version: str) -> SaveSummary:
-        latest = {item.call.call_id: item for item in batch}  # a call ID seen twice: the later one wins
-        ingested_at = _to_text(datetime.now(UTC))
-        calls = [
-            (c.customer_id, c.agent_id, _to_text(c.started_at), c.source, taxonomy_version, tagger, c.call_id)
-            for c in (item.call for item in latest.values())
-        ]
-        utterances = [
-            (call_id, u.index, u.speaker, u.text, u.start, u.end)
-            for call_id, item in latest.items()
-            for u in item.call.utterances
-        ]
-        tags = [
-            _tag_row(call_id, idx, tag)
-            for call_id, item in latest.items()
-            for idx, tag in enumerate(item.tags)
-        ]
-        ids = [(call_id,) for call_id in latest]
-        db = self._db
-        with transaction(db):
-            if _tagged_with(batch, taxonomy_version) == {self.taxonomy.version}:
-                self._remember_taxonomy(ingested_at)
-            db.executemany(_UPDATE_CALL, calls)
-            new = db.executemany(_INSERT_CALL, [(*row, ingested_at) for row in calls]).rowcount
-            db.executemany("DELETE FROM utterances WHERE call_id = ?", ids)
-            db.executemany("DELETE FROM tags WHERE call_id = ?", ids)
-            db.executemany(_INSERT_UTTERANCE, utterances)
-            db.executemany(_INSERT_TAG, tags)
-        return SaveSummary(len(calls), new, len(utterances), len(tags))
+    def _run_many(self, sql: str, rows: list[tuple[object, ...]]) -> int:
+        return self._db.executemany(sql, rows).rowcount
 
-    def get_call(self, call_id: str) -> TaggedCall | None:
-        row = self._query(
-            "SELECT customer_id, agent_id, started_at, source FROM calls WHERE call_id = ?", (call_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        customer_id, agent_id, started_at, source = row
-        utterances = [
-            Utterance(idx, speaker, text, start, end)
-            for idx, speaker, text, start, end in self._query(
-                "SELECT idx, speaker, text, start_sec, end_sec FROM utterances WHERE call_id = ? "
-                "ORDER BY idx",
-                (call_id,),
-            )
-        ]
-        tags = [
-            _tag(row)
-            for row in self._query(
-                f"SELECT {_TAG_COLUMNS} FROM tags AS t WHERE call_id = ? ORDER BY idx", (call_id,)
-            )
-        ]
-        call = Call(call_id, customer_id, utterances, agent_id, _from_text(started_at), source)
-        return TaggedCall(call, tags)
-
-    def calls(
-        self,
-        *,
-        customer_id: str | None = None,
-        agent_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        call_id: str | None = None,
-    ) -> list[CallRecord]:
-        where, params = _call_filter(customer_id, agent_id, since, until, call_id)
-        sql = (
-            "SELECT c.call_id, c.customer_id, c.agent_id, c.started_at, c.source, c.ingested_at, "
-            "c.taxonomy_version, c.tagger, "
-            "(SELECT count(*) FROM utterances AS u WHERE u.call_id = c.call_id), "
-            "(SELECT count(*) FROM tags AS t WHERE t.call_id = c.call_id) "
-            f"FROM calls AS c {_where(where)} ORDER BY {_OBSERVED_AT}, c.call_id"
-        )
-        return [
-            CallRecord(
-                call_id, customer, agent, _from_text(started), source, datetime.fromisoformat(ingested),
-                taxonomy_version, tagger, n_utt, n_tags,
-            )
-            for call_id, customer, agent, started, source, ingested, taxonomy_version, tagger, n_utt, n_tags
-            in self._query(sql, params)
-        ]  # fmt: skip
-
-    def observations(
-        self,
-        *,
-        customer_id: str | None = None,
-        agent_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        labels: LabelFilter = None,
-        call_id: str | None = None,
-    ) -> Iterator[Observation]:
-        where, params = _call_filter(customer_id, agent_id, since, until, call_id)
-        tagger_where, tagger_params = _label_filter(labels, "t.label")
-        added_where, added_params = _label_filter(labels, "r.label")
-        sql = (
-            f"{_TAGGER_TAGS} {_and(where + tagger_where)} UNION ALL {_ADDED_TAGS} {_and(where + added_where)} "
-            "ORDER BY 4, 1, 5"
-        )
-        for row in self._query(sql, [*params, *tagger_params, *params, *added_params]):
-            call_id, customer, agent, observed_at = row[:4]
-            yield Observation(_tag(row[5:]), call_id, customer, agent, datetime.fromisoformat(observed_at))
-
-    def add_reviews(self, reviews: Iterable[Review]) -> int:
-        pending = list(reviews)
-        for review in pending:
-            if review.label:
-                label = self.taxonomy[review.label]  # raises, naming the label and what it may have meant
-                if review.value is not None and label.value_type is None:
-                    raise TaxonomyError(f"label {label.id!r} takes no value, got {review.value:g}")
-        db = self._db
-        recorded = 0
-        try:
-            with transaction(db):
-                for review in pending:
-                    text = self._check_review(review)
-                    latest = db.execute(
-                        "SELECT verdict, value, reviewer, turn_text FROM reviews WHERE call_id = ? "
-                        "AND utterance_index = ? AND label = ? ORDER BY reviewed_at DESC, id DESC LIMIT 1",
-                        (review.call_id, review.utterance_index, review.label),
-                    ).fetchone()
-                    if latest == (review.verdict, review.value, review.reviewer, text):
-                        continue
-                    db.execute(
-                        _INSERT_REVIEW,
-                        (
-                            review.call_id, review.utterance_index, review.label, review.value, review.verdict,
-                            review.reviewer, _to_text(review.reviewed_at), review.note, text,
-                        ),
-                    )  # fmt: skip
-                    recorded += 1
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"recording reviews in {self.path} failed, so none were recorded: {exc}"
-            ) from exc
-        return recorded
-
-    def _check_review(self, review: Review) -> str:
-        """The text of the stored customer turn (and tag) the review is of; raise :class:`ReviewRefusedError` unless
-        there is one that reads as the review says."""
-        db, call_id, index = self._db, review.call_id, review.utterance_index
-        row = db.execute(
-            "SELECT speaker, text FROM utterances WHERE call_id = ? AND idx = ?", (call_id, index)
-        ).fetchone()
-        if row is None:
-            if db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is None:
-                raise ReviewRefusedError(
-                    f"no call {call_id!r} in {self.path}, so none of the reviews were recorded", review
-                )
-            raise ReviewRefusedError(
-                f"call {call_id!r} has no turn {index}, so none of the reviews were recorded", review
-            )
-        if row[0] != "customer":
-            raise ReviewRefusedError(
-                f"turn {index} of call {call_id!r} is the {row[0]}'s; labels describe the customer, so "
-                "review customer turns only (none of the reviews were recorded)",
-                review,
-            )
-        text: str = row[1]
-        if review.text is not None and review.text.strip() != text.strip():
-            raise ReviewRefusedError(
-                f"turn {index} of call {call_id!r} reads differently now than when it was exported for "
-                "review (the call was tagged again since); export the review file again, or clear this "
-                "row's verdict (none of the reviews were recorded)",
-                review,
-            )
-        if review.label and review.verdict != "add":
-            key = (call_id, index, review.label)
-            found = db.execute(
-                "SELECT 1 FROM tags WHERE call_id = ? AND utterance_index = ? AND label = ? UNION ALL "
-                "SELECT 1 FROM reviews WHERE call_id = ? AND utterance_index = ? AND label = ? LIMIT 1",
-                key * 2,
-            ).fetchone()
-            if found is None:
-                raise ReviewRefusedError(
-                    f"turn {index} of call {call_id!r} has no tag {review.label!r} to {review.verdict}; "
-                    "mark a label the tagger missed 'add' (none of the reviews were recorded)",
-                    review,
-                )
-        return text
-
-    def reviews(self, *, call_id: str | None = None, history: bool = False) -> list[Review]:
-        where = [] if history else [f"r.id = {_LATEST_REVIEW_OF.format('r')}"]
-        params: list[object] = []
-        if call_id is not None:
-            where.append("r.call_id = ?")
-            params.append(call_id)
-        sql = (
-            f"SELECT {_REVIEW_COLUMNS} FROM reviews AS r {_where(where)} "
-            "ORDER BY r.call_id, r.utterance_index, r.label, r.reviewed_at, r.id"
-        )
-        return [
-            Review(call, index, label, verdict, reviewer, datetime.fromisoformat(at), value, note, text)
-            for call, index, label, verdict, reviewer, at, value, note, text in self._query(sql, params)
-        ]
-
-    def tagged_with(self) -> list[StoredTaxonomy]:
-        kept = [
-            StoredTaxonomy(version, name, taxonomy_hash, datetime.fromisoformat(last_used_at))
-            for name, version, taxonomy_hash, last_used_at in self._query(
-                f"SELECT name, version, hash, last_used_at FROM taxonomies {_NEWEST_FIRST}"
-            )
-        ]
-        versions = {taxonomy.version for taxonomy in kept}
-        others = self._query(
-            "SELECT DISTINCT taxonomy_version FROM calls WHERE taxonomy_version <> '' ORDER BY 1"
-        )
-        return kept + [StoredTaxonomy(version) for (version,) in others if version not in versions]
-
-    def stored_labels(self) -> set[str]:
-        sql = "SELECT label FROM tags UNION SELECT label FROM reviews WHERE label <> ''"
-        return {label for (label,) in self._query(sql)}
-
-    def _remembered_taxonomy(self) -> Taxonomy | None:
-        """The copy of the taxonomy the calls were tagged with: the one used last that knows every stored
-        label (else the one used last); ``None`` when the store keeps no copy."""
-        copies = self._query(f"SELECT digest, copy FROM taxonomies {_NEWEST_FIRST}").fetchall()
-        if not copies:
-            return None
-        taxonomies = [taxonomy_from_copy(copy, digest) for digest, copy in copies]
-        if len(taxonomies) > 1:
-            labels = self.stored_labels()
-            return next((t for t in taxonomies if labels <= set(t.label_ids)), taxonomies[0])
-        return taxonomies[0]
-
-    def _remember_taxonomy(self, now: str) -> None:
-        """Keep a copy of :attr:`taxonomy` and make it the one used last (inside a save's transaction)."""
-        if self._copy is None:
-            copy = taxonomy_copy(self.taxonomy)
-            self._copy = (copy_digest(copy), copy)
-        digest, copy = self._copy
-        last = self._db.execute(f"SELECT digest FROM taxonomies {_NEWEST_FIRST} LIMIT 1").fetchone()
-        if last is None or last[0] != digest:  # else nothing changes: re-saving leaves the same rows
-            tax = self.taxonomy
-            self._db.execute(_REMEMBER_TAXONOMY, (digest, tax.name, tax.version, tax.hash, copy, now))
-
-    def customers(self) -> list[str]:
-        sql = "SELECT DISTINCT customer_id FROM calls WHERE customer_id IS NOT NULL ORDER BY customer_id"
-        return [customer for (customer,) in self._query(sql)]
-
-    def delete_call(self, call_id: str) -> bool:
-        db = self._db
-        try:
-            with transaction(db):
-                deleted = db.execute("DELETE FROM calls WHERE call_id = ?", (call_id,)).rowcount
-        except sqlite3.Error as exc:
-            raise StoreError(f"deleting call {call_id!r} from {self.path} failed: {exc}") from exc
-        return deleted > 0
-
-    def _query(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, tuple(params))
-        except sqlite3.Error as exc:
-            raise StoreError(f"reading {self.path} failed: {exc}") from exc
-
-
-def _tagged_with(batch: list[TaggedCall], taxonomy_version: str) -> set[str]:
-    """The versions of the taxonomies a batch was tagged with: as the caller says, else as its tags say."""
-    if taxonomy_version:
-        return {taxonomy_version}
-    return {tag.taxonomy_version for item in batch for tag in item.tags}
-
-
-def _to_text(moment: datetime | None) -> str | None:
-    """ISO-8601 UTC with microseconds: fixed width, so text order is time order."""
-    return None if moment is None else as_utc(moment).isoformat(timespec="microseconds")
-
-
-def _from_text(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _call_filter(
-    customer_id: str | None,
-    agent_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    call_id: str | None = None,
-) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    for clause, param in (
-        ("c.customer_id = ?", customer_id),
-        ("c.agent_id = ?", agent_id),
-        ("c.call_id = ?", call_id),
-        (f"{_OBSERVED_AT} >= ?", _to_text(since)),
-        (f"{_OBSERVED_AT} < ?", _to_text(until)),
-    ):
-        if param is not None:
-            where.append(clause)
-            params.append(param)
-    return where, params
-
-
-def _where(clauses: list[str]) -> str:
-    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
-
-
-def _and(clauses: list[str]) -> str:
-    """More conditions for a query that already has a WHERE clause."""
-    return "".join(f" AND {clause}" for clause in clauses)
-
-
-def _label_filter(labels: LabelFilter, column: str) -> tuple[list[str], list[object]]:
-    if labels is None:
-        return [], []
-    if isinstance(labels, str):
-        prefix = labels.rstrip(".")  # a whole label ID, or whole dotted segments of one ("/" sorts after ".")
-        return [f"({column} = ? OR ({column} >= ? AND {column} < ?))"], [prefix, prefix + ".", prefix + "/"]
-    wanted = list(labels)
-    return [f"{column} IN ({', '.join('?' * len(wanted))})"], wanted
-
-
-def _tag_row(call_id: str, idx: int, tag: Tag) -> tuple[object, ...]:
-    evidence = tag.evidence
-    span_start, span_end = evidence.span if evidence.span is not None else (None, None)
-    return (
-        call_id, idx, tag.label, tag.value, tag.confidence, tag.source, evidence.utterance_index,
-        span_start, span_end, evidence.quote, evidence.start, evidence.end, tag.taxonomy_version,
-        tag.model_version,
-    )  # fmt: skip
-
-
-def _tag(row: tuple[Any, ...]) -> Tag:
-    """A :class:`Tag` from the columns named in ``_TAG_COLUMNS``."""
-    (label, value, confidence, source, utterance_index, span_start, span_end, quote, start, end,
-     taxonomy_version, model_version) = row  # fmt: skip
-    span = None if span_start is None else (span_start, span_end)
-    evidence = Evidence(utterance_index, span, quote, start, end)
-    return Tag(label, confidence, source, evidence, value, taxonomy_version, model_version)
+    def _transaction(self) -> AbstractContextManager[None]:
+        return transaction(self._db)
