@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-Db = Annotated[str, typer.Option("--db", help="Profile store: a SQLite file path or a store URL.")]
+Db = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="Profile store: a SQLite file path, or a URL (sqlite:///file.db, postgresql://user@host/db).",
+    ),
+]
 StoreTaxonomyOpt = Annotated[
     Path | None,
     typer.Option(

@@ -581,6 +581,30 @@ def test_a_password_in_the_store_url_is_never_printed(postgres_url):
         assert "s3cret" not in result.output and "postgresql://postgres@" in result.output, result.output
 
 
+def test_taggers_run_at_once_into_one_postgresql_store_store_each_call_once(postgres_url, tmp_path):
+    """The README's recipe: one `convmine tag` per folder, in parallel, overlapping folders included."""
+    import subprocess
+
+    folders = [EXAMPLES, EXAMPLES / "json", EXAMPLES / "jsonl", EXAMPLES]
+    taggers = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from convmine.cli.main import app; app()", "tag", str(folder),
+             "--db", postgres_url, "--model", "rules"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for folder in folders
+    ]  # fmt: skip
+    for tagger in taggers:
+        output, _ = tagger.communicate(timeout=300)
+        assert tagger.returncode == 0, output[-2000:]
+    once = tmp_path / "once.db"
+    assert run("tag", str(EXAMPLES), "--db", str(once), "--model", "rules").exit_code == 0
+    for args in (["export", "--format", "csv"], ["profile", "CUST-0001", "--json", "--all"]):
+        assert _undated(run(*args, "--db", postgres_url).output) == _undated(
+            run(*args, "--db", str(once)).output
+        )
+
+
 def _undated(output: str) -> str:
     """The output without the moment it was made at (a profile's generated_at)."""
     return re.sub(r'"generated_at": "[^"]+"', "", output)

@@ -14,6 +14,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from convmine.errors import StoreError
 from convmine.extras import require
@@ -93,6 +94,7 @@ CREATE TABLE taxonomies (
 MIGRATIONS: tuple[tuple[str, str], ...] = (("calls, utterances, tags, reviews and taxonomies", _V1),)
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('convmine schema'))"
+_LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
 
 #: A save of this many calls or more refreshes the tables' statistics (``ANALYZE``) when it ends.
 ANALYZE_AFTER = 500
@@ -119,12 +121,17 @@ class PostgresStore(SQLStore):
         self.driver_error = psycopg.Error
         url = "postgresql://" + url.split("://", 1)[1]  # postgresql+psycopg:// and postgres:// too
         super().__init__(redacted(url), taxonomy=taxonomy)
-        password = psycopg.conninfo.conninfo_to_dict(url).get("password") or ""
+        credentials = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[0]
+        if "@" in credentials:
+            raise StoreError(
+                f"cannot read the PostgreSQL URL {self.target}: its password holds '@', which a URL must write "
+                "as %40; or leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
+            )
         try:
             conn = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
+        except psycopg.Error as exc:  # libpq may quote the URL: say it without its secrets
             raise StoreError(
-                f"cannot connect to the PostgreSQL store {self.target}: {_without(str(exc), password)}"
+                f"cannot connect to the PostgreSQL store {self.target}: {_scrubbed(str(exc), url, self.target)}"
             ) from None
         self._conn: Any = conn
         try:
@@ -213,6 +220,11 @@ class PostgresStore(SQLStore):
     def _transaction(self) -> AbstractContextManager[None]:
         return self._db.transaction()
 
+    def _lock_calls(self, call_ids: list[str]) -> None:
+        # A transaction-level advisory lock per call, taken in call ID order: taggers saving the same calls
+        # at once take turns (a row lock cannot: a call not yet stored has no row) and never deadlock.
+        self._run_many(_LOCK_CALL, [(call_id,) for call_id in sorted(call_ids)])
+
 
 @functools.cache
 def _placeholders(sql: str) -> str:
@@ -220,5 +232,11 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def _without(message: str, secret: str) -> str:
-    return message.replace(secret, "***") if secret else message
+def _scrubbed(message: str, url: str, shown: str) -> str:
+    """``message`` with ``url`` written as ``shown`` and no trace of its password (as written or decoded)."""
+    message = message.replace(url, shown)
+    password = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0].partition(":")[2]
+    query = parse_qs(url.partition("?")[2])
+    for secret in {password, unquote(password), *query.get("password", ())} - {""}:
+        message = message.replace(secret, "***")
+    return message.strip()

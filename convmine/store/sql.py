@@ -140,6 +140,10 @@ class SQLStore(ProfileStore):
     def _transaction(self) -> AbstractContextManager[None]:
         """A write transaction: committed on leaving, rolled back on any exception."""
 
+    def _lock_calls(self, call_ids: list[str]) -> None:
+        """Inside a save's transaction, before it writes: wait until no other transaction is saving these
+        calls, and keep them until this one ends. Nothing to do where one writer at a time is the rule."""
+
     def save(
         self,
         tagged_calls: Iterable[TaggedCall],
@@ -168,8 +172,6 @@ class SQLStore(ProfileStore):
 
     def _save_batch(self, batch: list[TaggedCall], tagger: str, taxonomy_version: str) -> SaveSummary:
         latest = {item.call.call_id: item for item in batch}  # a call ID seen twice: the later one wins
-        # in call ID order, so that two processes saving the same calls lock their rows in the same order
-        latest = dict(sorted(latest.items()))
         ingested_at = _to_text(datetime.now(UTC))
         calls = [
             (c.customer_id, c.agent_id, _to_text(c.started_at), c.source, taxonomy_version, tagger, c.call_id)
@@ -187,6 +189,7 @@ class SQLStore(ProfileStore):
         ]
         ids = [(call_id,) for call_id in latest]
         with self._transaction():
+            self._lock_calls(list(latest))
             if _tagged_with(batch, taxonomy_version) == {self.taxonomy.version}:
                 self._remember_taxonomy(ingested_at)
             self._run_many(_UPDATE_CALL, calls)
