@@ -147,8 +147,9 @@ def tag_paths(
     files_done = tagged = 0
     while batch := list(islice(results, batch_size)):
         kept = []
+        stored = {} if replace_other else store.get_calls(result.call.call_id for result in batch)
         for result in batch:
-            clash = None if replace_other else _identity_clash(store, result.call)
+            clash = _identity_clash(stored.get(result.call.call_id), result.call)
             refused = ConvmineError(clash) if clash else store.refusal(result)
             if refused is not None:  # that call fails; the batch goes on
                 failed(result.call, refused)
@@ -179,15 +180,14 @@ def _settled(call: Call, local_time: tzinfo) -> Call:
     return replace(call, started_at=started_at, source=source)
 
 
-def _identity_clash(store: ProfileStore, call: Call) -> str | None:
-    """Why ``call`` must not replace the stored call of the same ID, if it must not."""
-    stored = store.calls(call_id=call.call_id)
-    if not stored:
+def _identity_clash(stored: TaggedCall | None, call: Call) -> str | None:
+    """Why ``call`` must not replace ``stored``, the stored call of the same ID, if it must not."""
+    if stored is None:
         return None
-    old = stored[0]
+    old = stored.call
     if old.customer_id != call.customer_id:
         what = f"for customer {old.customer_id!r}"
-    elif old.source == call.source or _same_utterances(store, call):
+    elif old.source == call.source or old.utterances == call.utterances:
         return None
     else:
         what = f"from {old.source} with other utterances"
@@ -195,8 +195,3 @@ def _identity_clash(store: ProfileStore, call: Call) -> str | None:
         f"call_id {call.call_id!r} is already stored {what}; give every call its own ID, "
         "or pass --replace to overwrite the stored call"
     )
-
-
-def _same_utterances(store: ProfileStore, call: Call) -> bool:
-    stored = store.get_call(call.call_id)
-    return stored is not None and stored.call.utterances == call.utterances

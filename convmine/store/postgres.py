@@ -103,10 +103,13 @@ ANALYZE_AFTER = 500
 def redacted(url: str) -> str:
     """The URL without its password (and without query options), for messages and ``repr``."""
     scheme, _, rest = url.partition("://")
-    rest = rest.split("?", 1)[0]
-    credentials, at, place = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}{at}{place}"
+    userinfo = _userinfo(url)
+    return f"{scheme}://{userinfo.partition(':')[0]}{rest[len(userinfo) :].split('?', 1)[0]}"
+
+
+def _userinfo(url: str) -> str:
+    """The URL's ``user:password`` (up to its host's last ``@``), or ``""``."""
+    return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[0]
 
 
 class PostgresStore(SQLStore):
@@ -121,8 +124,7 @@ class PostgresStore(SQLStore):
         self.driver_error = psycopg.Error
         url = "postgresql://" + url.split("://", 1)[1]  # postgresql+psycopg:// and postgres:// too
         super().__init__(redacted(url), taxonomy=taxonomy)
-        credentials = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[0]
-        if "@" in credentials:
+        if "@" in _userinfo(url):
             raise StoreError(
                 f"cannot read the PostgreSQL URL {self.target}: its password holds '@', which a URL must write "
                 "as %40; or leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
@@ -235,7 +237,7 @@ def _placeholders(sql: str) -> str:
 def _scrubbed(message: str, url: str, shown: str) -> str:
     """``message`` with ``url`` written as ``shown`` and no trace of its password (as written or decoded)."""
     message = message.replace(url, shown)
-    password = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0].partition(":")[2]
+    password = _userinfo(url).partition(":")[2]
     query = parse_qs(url.partition("?")[2])
     for secret in {password, unquote(password), *query.get("password", ())} - {""}:
         message = message.replace(secret, "***")
