@@ -158,7 +158,8 @@ def tag(
     combine: CombineOpt = None,
     taxonomy: TaxonomyOpt = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Calls per tagging batch and store transaction.")
+        int,
+        typer.Option(min=1, help="Calls per tagging batch and store transaction (PostgreSQL: at most 500)."),
     ] = 64,
     mask: Annotated[
         Literal["default", "full"],

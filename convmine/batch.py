@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from convmine.errors import ConvmineError
+from convmine.errors import ConvmineError, StoreError
 from convmine.ingest import read_calls, scan_paths
 from convmine.ingest.reading import Paths
 from convmine.pipeline import Pipeline
@@ -147,17 +147,30 @@ def tag_paths(
     files_done = tagged = 0
     while batch := list(islice(results, batch_size)):
         kept = []
-        stored = {} if replace_other else store.get_calls(result.call.call_id for result in batch)
         for result in batch:
-            clash = _identity_clash(stored.get(result.call.call_id), result.call)
-            refused = ConvmineError(clash) if clash else store.refusal(result)
-            if refused is not None:  # that call fails; the batch goes on
+            if (refused := store.refusal(result)) is not None:  # that call fails; the batch goes on
                 failed(result.call, refused)
             else:
                 kept.append(result)
-        store.save(kept, tagger=pipeline.version, taxonomy_version=pipeline.taxonomy.version)
+        try:
+            saved = store.save(
+                kept,
+                batch_size=max(1, len(kept)),
+                tagger=pipeline.version,
+                taxonomy_version=pipeline.taxonomy.version,
+                guard=None if replace_other else _identity_clash,
+            )
+        except StoreError as exc:  # the store went away, most likely: say what to do
+            raise StoreError(
+                f"{exc}; this run stored {summary.calls} calls before that. Run the same command again to "
+                "finish: calls already stored are replaced, not duplicated"
+            ) from exc
+        clashes = {item.call.call_id: reason for item, reason in saved.refused}
         for result in kept:
-            summary.add(result)
+            if result.call.call_id in clashes:
+                failed(result.call, ConvmineError(clashes[result.call.call_id]))
+            else:
+                summary.add(result)
         files_done = max([files_done, *(file_of.pop(r.call.call_id, files_done) for r in batch)])
         tagged += len(batch)
         report(BatchProgress(files_done, len(files), tagged))
@@ -180,11 +193,12 @@ def _settled(call: Call, local_time: tzinfo) -> Call:
     return replace(call, started_at=started_at, source=source)
 
 
-def _identity_clash(stored: TaggedCall | None, call: Call) -> str | None:
-    """Why ``call`` must not replace ``stored``, the stored call of the same ID, if it must not."""
+def _identity_clash(stored: TaggedCall | None, new: TaggedCall) -> str | None:
+    """Why ``new`` must not replace ``stored``, the stored call of the same ID, if it must not (a guard for
+    :meth:`~convmine.store.ProfileStore.save`)."""
     if stored is None:
         return None
-    old = stored.call
+    old, call = stored.call, new.call
     if old.customer_id != call.customer_id:
         what = f"for customer {old.customer_id!r}"
     elif old.source == call.source or old.utterances == call.utterances:

@@ -136,3 +136,29 @@ def test_a_call_the_store_refuses_fails_alone_and_the_batch_goes_on(tmp_path):
         assert [c.call_id for c in store.calls()] == ["good"]
     [failure] = summary.failures
     assert failure.stage == "tag" and "basic.funds.nonsense" in failure.reason
+
+
+def test_a_store_lost_mid_batch_says_what_was_stored_and_a_re_run_finishes_it(
+    pipeline, postgres_url, tmp_path
+):
+    """The database connection dies after the first batch (killed by the server, for real): the error says
+    how many calls this run stored and to run it again; running it again stores every call once."""
+    from convmine.errors import StoreError
+    from tests.stores import run_sql
+
+    _jsonl(tmp_path / "calls.jsonl", [f"L{i}" for i in range(6)])
+    store = open_store(postgres_url, taxonomy=pipeline.taxonomy)
+    pid = store._db.info.backend_pid
+
+    def kill_after_first_batch(progress: BatchProgress) -> None:
+        if progress.calls == 2:
+            run_sql(postgres_url, f"SELECT pg_terminate_backend({pid})")
+
+    with pytest.raises(StoreError, match=r"this run stored 2 calls before that\. Run the same command again"):
+        tag_paths(
+            [tmp_path], pipeline=pipeline, store=store, batch_size=2, on_progress=kill_after_first_batch
+        )
+    with open_store(postgres_url) as again:
+        assert [c.call_id for c in again.calls()] == ["L0", "L1"]
+        summary = tag_paths([tmp_path], pipeline=pipeline, store=again, batch_size=2)
+        assert summary.ok and [c.call_id for c in again.calls()] == [f"L{i}" for i in range(6)]

@@ -608,3 +608,34 @@ def test_taggers_run_at_once_into_one_postgresql_store_store_each_call_once(post
 def _undated(output: str) -> str:
     """The output without the moment it was made at (a profile's generated_at)."""
     return re.sub(r'"generated_at": "[^"]+"', "", output)
+
+
+def test_calls_no_store_can_keep_fail_alone_and_the_rest_are_stored(store_url, tmp_path):
+    """An ID holding NUL or 3,000 characters fails its call; a lone surrogate in a turn becomes U+FFFD."""
+
+    def call(call_id: str, customer: str, agent: str = "A1", text: str = "我手头有点闲钱") -> str:
+        turns = [{"speaker": "agent", "text": "您好"}, {"speaker": "customer", "text": text}]
+        return json.dumps(
+            {"call_id": call_id, "customer_id": customer, "agent_id": agent, "utterances": turns}
+        )
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(
+        "\n".join([
+            call("OK-1", "C1"),
+            call("NUL-AGENT", "C1", agent="A\u0000B"),
+            call("LONG-ID", "C" * 3000),
+            call("SURROGATE", "C2", text="我有\ud800闲钱"),
+            call("OK-2", "C2"),
+        ]),
+        encoding="utf-8",
+        errors="surrogatepass",
+    )  # fmt: skip
+    result = run("tag", str(folder), "--db", store_url, "--model", "rules")
+    assert result.exit_code == 1, result.output
+    failures = " ".join(result.output.split())
+    assert "agent_id holds a control character" in failures and "3000 characters long" in failures
+    exported = run("export", "--format", "csv", "--db", store_url).output
+    assert {row["call_id"] for row in csv.DictReader(io.StringIO(exported))} == {"OK-1", "OK-2", "SURROGATE"}
+    assert "我有\ufffd闲钱" in run("show", "SURROGATE", "--db", store_url).output

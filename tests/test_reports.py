@@ -4,6 +4,7 @@ pipeline): every number is checked against the database with SQL of its own."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
 from collections import Counter, defaultdict
@@ -568,3 +569,22 @@ def test_a_postgresql_store_gives_the_same_reports_as_sqlite(db, teams, postgres
                 )
     for name, (on_sqlite, on_postgresql) in pages.items():
         assert len(on_sqlite) > 5_000 and on_postgresql == on_sqlite, name
+
+
+def test_reports_are_the_same_whatever_the_hash_seed(db, tmp_path):
+    """Ties (equally common profile values) are ordered by the taxonomy, not by a set's order."""
+    import subprocess
+    import sys
+
+    pages = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"profiles-{seed}.html"
+        argv = ["report", "profiles", "--out", str(out), "--db", str(db), "--as-of", "2027-01-01"]
+        script = f"import sys\nfrom convmine.cli.main import app\nsys.argv = ['convmine', *{argv!r}]\napp()\n"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        pages.append(re.sub(r"generated [^<]*", "", out.read_text(encoding="utf-8")))
+    assert pages[0] == pages[1] == pages[2]

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from convmine.errors import MissingExtraError, StoreError, TaxonomyError
+from convmine.review import Review
 from convmine.schema import SPEAKERS, Call, Evidence, Tag, TaggedCall, Utterance
 from convmine.store import SQLiteStore, open_store
 from convmine.store import migrations as migrations_module
@@ -283,7 +284,7 @@ def test_a_failing_batch_is_rolled_back_and_earlier_batches_stay(store):
         tagged("c2", "u1"),
     ]
     with pytest.raises(
-        StoreError, match=r"'kept' … 'b2'.*rolled back \(2 calls of earlier batches are saved\)"
+        StoreError, match=r"'kept' … 'b2'.*rolled back; 2 calls of this save's earlier batches are saved:"
     ):
         store.save(batches, batch_size=2)
     assert [c.call_id for c in store.calls()] == ["a1", "a2", "kept"]
@@ -432,7 +433,9 @@ def test_a_database_newer_than_the_code_is_refused(sqlite_db):
 
 # --- property: anything saved comes back unchanged ------------------------------------------------
 
-_text = st.text(max_size=12)
+# Any text a store can keep: no NUL, no lone surrogate (refused, tested apart); IDs no control character.
+_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+_id = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=12)
 _seconds = st.none() | st.floats(0, 7200, allow_nan=False)
 _moments = st.none() | st.datetimes(
     min_value=datetime(2000, 1, 1),
@@ -467,9 +470,9 @@ def _tagged_calls(draw: st.DrawFn, call_id: str) -> TaggedCall:
     ]
     call = Call(
         call_id,
-        draw(st.none() | _text),
+        draw(st.none() | _id),
         utterances,
-        draw(st.none() | _text),
+        draw(st.none() | _id),
         draw(_moments),
         draw(st.none() | _text),
     )
@@ -496,7 +499,7 @@ def _utc(item: TaggedCall) -> TaggedCall:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(_text, unique=True, max_size=6).flatmap(lambda ids: st.tuples(*(_tagged_calls(i) for i in ids)))
+    st.lists(_id, unique=True, max_size=6).flatmap(lambda ids: st.tuples(*(_tagged_calls(i) for i in ids)))
 )
 def test_random_calls_round_trip_through_the_store(calls):
     with open_store(":memory:") as store:
@@ -739,8 +742,9 @@ def test_a_postgresql_url_is_shown_without_its_password():
     from convmine.store.postgres import redacted
 
     assert redacted("postgresql://bank:s3cret@db.internal:5432/profiles?sslmode=require&password=x") == (
-        "postgresql://bank@db.internal:5432/profiles"
+        "postgresql://bank@db.internal:5432/profiles?sslmode=require"
     )
+    assert redacted("postgresql://qm:Top?Secret@db/p") == "postgresql://qm@db/p"  # libpq reads up to the @
     assert redacted("postgresql:///profiles") == "postgresql:///profiles"
 
 
@@ -757,7 +761,9 @@ def test_a_postgresql_url_is_shown_without_its_password():
 )
 def test_a_postgresql_store_that_cannot_be_opened_is_a_store_error_without_the_password(url):
     pytest.importorskip("psycopg")
-    with pytest.raises(StoreError, match=r"PostgreSQL (store|URL) postgres(ql)?://bank@") as info:
+    with pytest.raises(
+        StoreError, match=r"PostgreSQL (store postgresql://bank@|URL: its password holds '@')"
+    ) as info:
         open_store(url)
     for secret in ("s3cret", "s3%ZZcret", "ZZ", "s3c@ret", "ret@"):
         assert secret not in str(info.value), str(info.value)
@@ -765,12 +771,15 @@ def test_a_postgresql_store_that_cannot_be_opened_is_a_store_error_without_the_p
 
 
 def test_a_postgresql_database_without_a_store_is_an_error_when_it_must_exist(postgres_url):
-    with pytest.raises(StoreError, match="no convmine store in postgresql://postgres@/postgres; check --db"):
+    with pytest.raises(
+        StoreError,
+        match=r"no convmine store in postgresql://postgres@/postgres\?host=.*search_path.*; check --db",
+    ):
         open_store(postgres_url, create=False)
     assert run_sql(postgres_url, "SELECT to_regclass('calls')") == [(None,)]  # nothing was created
     open_store(postgres_url).close()
     with open_store(postgres_url, create=False) as store:
-        assert store.calls() == [] and "PostgresStore('postgresql://postgres@/postgres'" in repr(store)
+        assert store.calls() == [] and "PostgresStore('postgresql://postgres@/postgres?host=" in repr(store)
 
 
 def test_a_postgresql_store_newer_than_the_code_is_refused(postgres_url):
@@ -818,3 +827,99 @@ def test_two_taggers_saving_the_same_calls_at_once_leave_each_call_once(postgres
     with open_store(postgres_url) as store:
         assert [c.call_id for c in store.calls()] == [c.call.call_id for c in calls]
         assert {(c.utterances, c.tags) for c in store.calls()} == {(3, 1)}
+
+
+def test_a_postgresql_store_is_not_taken_for_a_file_nor_opened_by_another_driver(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=r"libpq connection string .* postgresql://user@host") as info:
+        open_store("host=db.internal dbname=profiles user=bank password=s3cret")
+    assert "s3cret" not in str(info.value) and list(tmp_path.iterdir()) == []  # no SQLite file by that name
+    with pytest.raises(StoreError, match="unknown profile store scheme 'postgresql\\+asyncpg'"):
+        open_store("postgresql+asyncpg://bank:s3cret@db.internal/profiles")
+
+
+def test_messages_name_the_host_and_schema_of_a_postgresql_store_but_no_password(postgres_url):
+    with_password = postgres_url.replace("postgresql://postgres:@", "postgresql://postgres:s3cret@")
+    with_password += "&password=s3cret%2Bmore"
+    with open_store(with_password) as store:
+        assert "s3cret" not in repr(store) and "host=" in store.target and "search_path" in store.target
+        with pytest.raises(StoreError, match="search_path") as info:
+            store.add_reviews([Review("missing", 1, "basic.funds.idle", "add", "x", T0)])
+        assert "s3cret" not in str(info.value)
+
+
+def test_a_role_that_may_not_create_tables_or_a_missing_schema_is_told_what_to_do(postgres_server):
+    run_sql(postgres_server, "CREATE SCHEMA locked")
+    run_sql(postgres_server, "CREATE ROLE clerk LOGIN")
+    run_sql(postgres_server, "GRANT USAGE ON SCHEMA locked TO clerk")
+    as_clerk = postgres_server.replace("postgresql://postgres:@", "postgresql://clerk@")
+    with pytest.raises(StoreError, match="needs a role that may CREATE in the schema"):
+        open_store(f"{as_clerk}&options=-csearch_path%3Dlocked")
+    with pytest.raises(StoreError, match=r"create the schema that the URL's search_path names first"):
+        open_store(f"{postgres_server}&options=-csearch_path%3Dno_such_schema")
+
+
+def test_a_guard_is_asked_inside_the_transaction_so_concurrent_savers_cannot_both_pass(store_url):
+    """Four savers give the same call IDs to four customers at once: each call keeps the first customer."""
+    open_store(store_url).close()
+
+    def other_customer(stored: TaggedCall | None, new: TaggedCall) -> str | None:
+        if stored is not None and stored.call.customer_id != new.call.customer_id:
+            return f"stored for {stored.call.customer_id}"
+        return None
+
+    saved: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def saver(customer: str) -> None:
+        calls = [tagged(f"c{i:02d}", customer, "basic.funds.idle") for i in range(40)]
+        try:
+            with open_store(store_url) as store:
+                refused = {
+                    item.call.call_id
+                    for item, _ in store.save(calls, batch_size=5, guard=other_customer).refused
+                }
+            saved[customer] = [c.call.call_id for c in calls if c.call.call_id not in refused]
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=saver, args=(f"u{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_store(store_url) as store:
+        owner = {record.call_id: record.customer_id for record in store.calls()}
+    assert len(owner) == 40
+    assert {call_id: customer for customer, ids in saved.items() for call_id in ids} == owner
+
+
+def test_a_postgresql_store_saves_at_most_max_batch_calls_a_transaction(postgres_url, monkeypatch):
+    from convmine.store.postgres import PostgresStore
+
+    monkeypatch.setattr(PostgresStore, "max_batch", 3)
+    broken = tagged("c4", "u1")
+    broken.call.utterances.append(Utterance(1, "customer", "same index twice"))
+    calls = [tagged(f"c{i}", "u1") for i in range(4)] + [broken, tagged("c5", "u1")]
+    with open_store(postgres_url) as store:
+        with pytest.raises(
+            StoreError, match=r"'c3' … 'c5'.*rolled back; 3 calls of this save's earlier batches"
+        ):
+            store.save(calls, batch_size=100)
+        assert [c.call_id for c in store.calls()] == ["c0", "c1", "c2"]
+
+
+def test_a_postgresql_store_refreshes_statistics_as_it_grows(postgres_url):
+    from convmine.store.postgres import ANALYZE_AFTER
+
+    def analysed() -> bool:  # reltuples is -1 until the table is first analysed
+        return run_sql(postgres_url, "SELECT reltuples FROM pg_class WHERE oid = 'tags'::regclass")[0][0] >= 0
+
+    with open_store(postgres_url) as store:
+        calls = [tagged(f"c{i:04d}", f"u{i % 9}", "basic.funds.idle") for i in range(ANALYZE_AFTER)]
+        for start in range(0, ANALYZE_AFTER - 64, 64):  # as `convmine tag` saves: a batch at a time
+            store.save(calls[start : start + 64])
+        assert not analysed()
+        store.save(calls[-64:])
+        assert analysed()

@@ -40,6 +40,7 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 #: C0 and C1 control characters but tab and newline, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _mostly_utf8(raw: bytes) -> bool:
@@ -227,8 +228,9 @@ def add_utterance(
 ) -> None:
     """Append a turn, numbered in order; turns whose text is blank carry nothing and are left out.
     Control characters (a terminal's escape sequences, form feeds) become spaces: they carry no words and
-    would reach terminals and spreadsheets."""
-    text = _CONTROL.sub(" ", text).strip()
+    would reach terminals and spreadsheets. A lone surrogate (JSON's ``\\ud800`` from a broken encoder)
+    becomes U+FFFD, the replacement character, as undecodable bytes do."""
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text)).strip()
     if not text:
         return
     if start is not None and end is not None and end < start:

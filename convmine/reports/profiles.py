@@ -17,7 +17,7 @@ from convmine.profile import Observation, Profile, ProfileEntry, merge_profile
 from convmine.reports.models import Column, ReportMeta, Table, ratio
 from convmine.reports.scope import Scope
 from convmine.store import ProfileStore
-from convmine.taxonomy import Taxonomy
+from convmine.taxonomy import Label, Taxonomy
 
 CONTACT_TIME, CONTACT_METHOD = "basic.contact_time", "preference.contact_method"
 TOP_VALUES = 3
@@ -228,10 +228,16 @@ def _coverage(profiles: list[Profile], taxonomy: Taxonomy, as_of: datetime) -> l
         found.append(
             DimensionCoverage(
                 dimension, first.dimension_name, first.category, len(profiles), known, fresh,
-                round(median(ages), 1) if ages else None, tuple(top.most_common(TOP_VALUES)),
+                round(median(ages), 1) if ages else None, _most_common(top, labels),
             )
         )  # fmt: skip
     return found
+
+
+def _most_common(counts: Counter[str], labels: list[Label]) -> tuple[tuple[str, int], ...]:
+    """The :data:`TOP_VALUES` most frequent labels, ties in taxonomy order (the same page every run)."""
+    order = {label.id: i for i, label in enumerate(labels)}
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))[:TOP_VALUES])
 
 
 def _worklist(

@@ -8,6 +8,7 @@ entry in :data:`BACKENDS`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +45,12 @@ def _open_postgresql(url: str, taxonomy: Taxonomy | None, create: bool) -> Profi
     return PostgresStore(url, taxonomy=taxonomy, create=create)
 
 
+#: A libpq ``key=value`` connection string, which --db takes for a file name otherwise.
+_CONNINFO = re.compile(r"^\s*(host|hostaddr|dbname|user|port|password|service)\s*=", re.IGNORECASE)
+
+#: The drivers a URL may name after its scheme (``postgresql+psycopg://``): the one convmine uses.
+_DRIVERS = {"postgresql": {"", "psycopg"}, "postgres": {"", "psycopg"}}
+
 #: URL scheme → function opening that kind of store. ``postgresql+psycopg://`` is looked up as ``postgresql``.
 BACKENDS: dict[str, Opener] = {
     "sqlite": _open_sqlite,
@@ -64,12 +71,20 @@ def open_store(
     must not look like a customer with no tags).
     """
     plain = isinstance(target, Path) or "://" not in target
-    url = f"sqlite:///{target}" if plain else str(target)
-    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
-    opener = BACKENDS.get(scheme)
-    if opener is None:  # never echo the URL: it may hold a password
+    if plain and _CONNINFO.match(str(target)):  # never echo it: it may hold a password
         raise StoreError(
-            f"unknown profile store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://…"
+            "the store looks like a libpq connection string (host=… dbname=…); give it as a URL, "
+            "postgresql://user@host:5432/dbname, with the password in PGPASSWORD or ~/.pgpass"
+        )
+    url = f"sqlite:///{target}" if plain else str(target)
+    scheme, _, driver = url.split("://", 1)[0].lower().partition("+")
+    opener = BACKENDS.get(scheme)
+    if opener is None or driver not in _DRIVERS.get(
+        scheme, {""}
+    ):  # never echo the URL: it may hold a password
+        raise StoreError(
+            f"unknown profile store scheme {url.split('://', 1)[0]!r}; use a file path, sqlite:///path or "
+            "postgresql://…"
         )
     return opener(url, taxonomy, create)
 

@@ -9,7 +9,7 @@ Reviewers' verdicts (:mod:`convmine.review`) apply to observations and so to pro
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby, islice
@@ -23,6 +23,9 @@ from convmine.review import Review
 from convmine.schema import TaggedCall
 from convmine.taxonomy import Taxonomy, load_taxonomy
 from convmine.text.pii import unmasked_refusal
+
+#: Why a call (the second argument) must not replace the stored call of its ID (the first, or ``None``).
+Guard = Callable[[TaggedCall | None, TaggedCall], str | None]
 
 #: How many calls :meth:`ProfileStore.with_calls` reads at once.
 CALLS_AT_ONCE = 500
@@ -39,6 +42,8 @@ class SaveSummary:
     new_calls: int = 0
     utterances: int = 0
     tags: int = 0
+    #: The calls a ``guard`` kept from replacing stored ones, each with its reason; not saved.
+    refused: tuple[tuple[TaggedCall, str], ...] = ()
 
     def __add__(self, other: SaveSummary) -> SaveSummary:
         return SaveSummary(
@@ -46,6 +51,7 @@ class SaveSummary:
             self.new_calls + other.new_calls,
             self.utterances + other.utterances,
             self.tags + other.tags,
+            self.refused + other.refused,
         )
 
 
@@ -109,6 +115,7 @@ class ProfileStore(ABC):
         batch_size: int = 200,
         tagger: str = "",
         taxonomy_version: str = "",
+        guard: Guard | None = None,
     ) -> SaveSummary:
         """Upsert calls with their (already masked) utterances and tags, one transaction per batch.
 
@@ -119,6 +126,11 @@ class ProfileStore(ABC):
         record on each call what tagged it. When the calls were tagged with :attr:`taxonomy` (by
         ``taxonomy_version``, else by their tags' versions), the store also keeps a copy of it, so that
         reading them needs no taxonomy file (see :meth:`tagged_with`).
+
+        ``guard(stored, new)`` says why ``new`` must not replace ``stored`` (the call of its ID as stored,
+        or ``None``), or returns ``None``. It is asked inside the batch's transaction, once no other saver
+        can change those calls, so two processes saving at once cannot both pass it; the calls it refuses
+        are not saved and come back in :attr:`SaveSummary.refused`.
         """
 
     def refusal(self, item: TaggedCall) -> ConvmineError | None:

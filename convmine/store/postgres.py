@@ -14,12 +14,12 @@ import functools
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from convmine.errors import StoreError
 from convmine.extras import require
 from convmine.schema import TaggedCall
-from convmine.store.base import SaveSummary
+from convmine.store.base import Guard, SaveSummary
 from convmine.store.sql import SQLStore
 from convmine.taxonomy import Taxonomy
 
@@ -96,20 +96,25 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (("calls, utterances, tags, reviews an
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('convmine schema'))"
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
 
-#: A save of this many calls or more refreshes the tables' statistics (``ANALYZE``) when it ends.
+#: A store that has saved this many calls refreshes the tables' statistics (``ANALYZE``); again at twice as many.
 ANALYZE_AFTER = 500
 
 
 def redacted(url: str) -> str:
-    """The URL without its password (and without query options), for messages and ``repr``."""
+    """The URL without its password (in the user part or the query), for messages and ``repr``."""
     scheme, _, rest = url.partition("://")
     userinfo = _userinfo(url)
-    return f"{scheme}://{userinfo.partition(':')[0]}{rest[len(userinfo) :].split('?', 1)[0]}"
+    place, _, query = rest[len(userinfo) :].partition("?")
+    kept = [item for item in query.split("&") if item and not item.startswith("password=")]
+    return f"{scheme}://{userinfo.partition(':')[0]}{place}" + (f"?{'&'.join(kept)}" if kept else "")
 
 
 def _userinfo(url: str) -> str:
-    """The URL's ``user:password`` (up to its host's last ``@``), or ``""``."""
-    return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[0]
+    """The URL's ``user:password``, or ``""``: up to the first ``@``, unless a ``/`` comes first (as libpq
+    reads it: an ``@`` in a password must be written ``%40``)."""
+    rest = url.split("://", 1)[1]
+    at, slash = rest.find("@"), rest.find("/")
+    return rest[:at] if at != -1 and (slash == -1 or at < slash) else ""
 
 
 class PostgresStore(SQLStore):
@@ -119,16 +124,20 @@ class PostgresStore(SQLStore):
     one database at once (each batch is one transaction).
     """
 
+    #: A transaction holds a lock per call it saves, and the server's lock table is shared and bounded.
+    max_batch = 500
+
     def __init__(self, url: str, *, taxonomy: Taxonomy | None = None, create: bool = True):
         psycopg = require("psycopg", "postgres", "the PostgreSQL profile store")
         self.driver_error = psycopg.Error
         url = "postgresql://" + url.split("://", 1)[1]  # postgresql+psycopg:// and postgres:// too
-        super().__init__(redacted(url), taxonomy=taxonomy)
-        if "@" in _userinfo(url):
+        host = url.split("://", 1)[1][len(_userinfo(url)) :].removeprefix("@").split("/", 1)[0]
+        if "@" in host.split("?", 1)[0]:  # libpq would read part of the password as the host: never show it
             raise StoreError(
-                f"cannot read the PostgreSQL URL {self.target}: its password holds '@', which a URL must write "
-                "as %40; or leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
+                "cannot read the PostgreSQL URL: its password holds '@', which a URL must write as %40; or "
+                "leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
             )
+        super().__init__(redacted(url), taxonomy=taxonomy)
         try:
             conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:  # libpq may quote the URL: say it without its secrets
@@ -136,13 +145,13 @@ class PostgresStore(SQLStore):
                 f"cannot connect to the PostgreSQL store {self.target}: {_scrubbed(str(exc), url, self.target)}"
             ) from None
         self._conn: Any = conn
+        self._saved, self._analyze_at = 0, ANALYZE_AFTER
         try:
             self._migrate(create)
         except psycopg.Error as exc:
             self.close()
             raise StoreError(
-                f"cannot open the PostgreSQL store {self.target}: {exc}; is it a convmine store? Give "
-                "convmine a database or schema of its own (…?options=-csearch_path%3Dconvmine)"
+                f"cannot open the PostgreSQL store {self.target}: {_why_not_opened(exc)}"
             ) from exc
         except BaseException:
             self.close()
@@ -156,15 +165,19 @@ class PostgresStore(SQLStore):
         batch_size: int = 200,
         tagger: str = "",
         taxonomy_version: str = "",
+        guard: Guard | None = None,
     ) -> SaveSummary:
-        """See :meth:`ProfileStore.save`. After :data:`ANALYZE_AFTER` calls or more, the tables' statistics
-        are refreshed, so that profiles and reports read right after a night's batch use their indexes
-        rather than waiting for autovacuum (without statistics a profile read scans every tag)."""
+        """See :meth:`ProfileStore.save`; at most :attr:`max_batch` calls a transaction. Once this store has
+        saved :data:`ANALYZE_AFTER` calls, then twice as many, and so on, the tables' statistics are
+        refreshed, so that profiles and reports read right after a night's batch use their indexes rather
+        than waiting for autovacuum (without statistics a profile read scans every tag)."""
         summary = super().save(
-            tagged_calls, batch_size=batch_size, tagger=tagger, taxonomy_version=taxonomy_version
+            tagged_calls, batch_size=batch_size, tagger=tagger, taxonomy_version=taxonomy_version, guard=guard
         )
-        if summary.calls >= ANALYZE_AFTER:
+        self._saved += summary.calls
+        if self._saved >= self._analyze_at:
             self._query("ANALYZE calls, utterances, tags")
+            self._analyze_at = 2 * self._saved
         return summary
 
     def _migrate(self, create: bool) -> None:
@@ -228,6 +241,23 @@ class PostgresStore(SQLStore):
         self._run_many(_LOCK_CALL, [(call_id,) for call_id in sorted(call_ids)])
 
 
+def _why_not_opened(exc: Exception) -> str:
+    """What stopped the schema being read or created, and what to do about it."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    state = getattr(exc, "sqlstate", None)
+    if state == "42501":  # insufficient_privilege
+        return (
+            f"{first}; the first run creates convmine's tables, so it needs a role that may CREATE in the "
+            "schema (or have a DBA run the first `convmine tag`); later runs need only read and write"
+        )
+    if state == "3F000":  # invalid_schema_name: search_path names no schema that exists
+        return f"{first}; create the schema that the URL's search_path names first (CREATE SCHEMA …)"
+    return (
+        f"{first}; is it a convmine store? Give convmine a database or schema of its own "
+        "(…?options=-csearch_path%3Dconvmine)"
+    )
+
+
 @functools.cache
 def _placeholders(sql: str) -> str:
     """The shared SQL's ``?`` placeholders as psycopg's ``%s``."""
@@ -238,7 +268,9 @@ def _scrubbed(message: str, url: str, shown: str) -> str:
     """``message`` with ``url`` written as ``shown`` and no trace of its password (as written or decoded)."""
     message = message.replace(url, shown)
     password = _userinfo(url).partition(":")[2]
-    query = parse_qs(url.partition("?")[2])
-    for secret in {password, unquote(password), *query.get("password", ())} - {""}:
+    query = [
+        item.partition("=")[2] for item in url.partition("?")[2].split("&") if item.startswith("password=")
+    ]
+    for secret in {password, unquote(password), *query, *map(unquote, query)} - {""}:
         message = message.replace(secret, "***")
     return message.strip()

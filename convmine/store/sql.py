@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -22,6 +23,7 @@ from convmine.schema import Call, Evidence, Tag, TaggedCall, Utterance
 from convmine.store.base import (
     CALLS_AT_ONCE,
     CallRecord,
+    Guard,
     LabelFilter,
     ProfileStore,
     SaveSummary,
@@ -103,6 +105,8 @@ class SQLStore(ProfileStore):
 
     #: The database driver's error class; a failing statement raises :class:`StoreError` naming ``target``.
     driver_error: type[Exception] = Exception
+    #: The most calls one transaction saves, whatever the ``batch_size`` (``None``: no limit).
+    max_batch: int | None = None
 
     def __init__(self, target: str, *, taxonomy: Taxonomy | None = None):
         super().__init__(taxonomy, target=target)
@@ -151,6 +155,7 @@ class SQLStore(ProfileStore):
         batch_size: int = 200,
         tagger: str = "",
         taxonomy_version: str = "",
+        guard: Guard | None = None,
     ) -> SaveSummary:
         if batch_size < 1:
             raise StoreError(f"batch_size must be at least 1, got {batch_size}")
@@ -158,21 +163,51 @@ class SQLStore(ProfileStore):
             raise StoreError("save takes an iterable of TaggedCalls; pass one call as [tagged_call]")
         total = SaveSummary()
         pending = iter(tagged_calls)
+        if self.max_batch is not None:
+            batch_size = min(batch_size, self.max_batch)
         while batch := list(islice(pending, batch_size)):
             self.refuse_unsafe(batch)
             try:
-                total += self._save_batch(batch, tagger, taxonomy_version)
+                total += self._save_batch(batch, tagger, taxonomy_version, guard)
             except self.driver_error as exc:
+                earlier = (
+                    f"; {total.calls} calls of this save's earlier batches are saved" if total.calls else ""
+                )
                 raise StoreError(
                     f"saving calls {batch[0].call.call_id!r} … {batch[-1].call.call_id!r} to {self.target} "
-                    f"failed, so that batch was rolled back ({total.calls} calls of earlier batches are "
-                    f"saved): {exc}"
+                    f"failed, so that batch was rolled back{earlier}: {exc}"
                 ) from exc
         return total
 
-    def _save_batch(self, batch: list[TaggedCall], tagger: str, taxonomy_version: str) -> SaveSummary:
-        latest = {item.call.call_id: item for item in batch}  # a call ID seen twice: the later one wins
+    def _save_batch(
+        self, batch: list[TaggedCall], tagger: str, taxonomy_version: str, guard: Guard | None
+    ) -> SaveSummary:
         ingested_at = _to_text(datetime.now(UTC))
+        with self._transaction():
+            latest = {item.call.call_id: item for item in batch}  # a call ID seen twice: the later one wins
+            self._lock_calls(list(latest))
+            refused = self._refused(latest, guard) if guard is not None else []
+            for item, _ in refused:
+                del latest[item.call.call_id]
+            summary = self._write(latest, tagger, taxonomy_version, ingested_at)
+            if _tagged_with(batch, taxonomy_version) == {self.taxonomy.version}:
+                self._remember_taxonomy(ingested_at)
+        return replace(summary, refused=tuple(refused))
+
+    def _refused(self, latest: dict[str, TaggedCall], guard: Guard) -> list[tuple[TaggedCall, str]]:
+        stored = self.get_calls(latest)
+        return [
+            (item, reason) for call_id, item in latest.items() if (reason := guard(stored.get(call_id), item))
+        ]
+
+    def _write(
+        self,
+        latest: dict[str, TaggedCall],
+        tagger: str,
+        taxonomy_version: str,
+        ingested_at: str | None,
+    ) -> SaveSummary:
+        """Replace these calls' rows (inside a save's transaction, the calls locked)."""
         calls = [
             (c.customer_id, c.agent_id, _to_text(c.started_at), c.source, taxonomy_version, tagger, c.call_id)
             for c in (item.call for item in latest.values())
@@ -188,16 +223,12 @@ class SQLStore(ProfileStore):
             for idx, tag in enumerate(item.tags)
         ]
         ids = [(call_id,) for call_id in latest]
-        with self._transaction():
-            self._lock_calls(list(latest))
-            if _tagged_with(batch, taxonomy_version) == {self.taxonomy.version}:
-                self._remember_taxonomy(ingested_at)
-            self._run_many(_UPDATE_CALL, calls)
-            new = self._run_many(_INSERT_CALL, [(*row, ingested_at) for row in calls])
-            self._run_many("DELETE FROM utterances WHERE call_id = ?", ids)
-            self._run_many("DELETE FROM tags WHERE call_id = ?", ids)
-            self._run_many(_INSERT_UTTERANCE, utterances)
-            self._run_many(_INSERT_TAG, tags)
+        self._run_many(_UPDATE_CALL, calls)
+        new = self._run_many(_INSERT_CALL, [(*row, ingested_at) for row in calls])
+        self._run_many("DELETE FROM utterances WHERE call_id = ?", ids)
+        self._run_many("DELETE FROM tags WHERE call_id = ?", ids)
+        self._run_many(_INSERT_UTTERANCE, utterances)
+        self._run_many(_INSERT_TAG, tags)
         return SaveSummary(len(calls), new, len(utterances), len(tags))
 
     def get_calls(self, call_ids: Iterable[str]) -> dict[str, TaggedCall]:

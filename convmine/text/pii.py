@@ -206,11 +206,25 @@ class Masker:
         return masked
 
 
+#: The longest ID a call, customer or agent may have (a database indexes IDs, and an index entry is bounded).
+MAX_ID_CHARS = 200
+
+# What no store can keep: NUL (PostgreSQL's text refuses it) and lone surrogates (not encodable as UTF-8).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# And what an ID may not hold besides: every other control character.
+_NOT_IN_ID = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def id_refusal(**ids: str | None) -> str | None:
     """Why a call with these IDs (``call_id=…``, ``customer_id=…``, ``agent_id=…``) cannot be stored, or
     ``None``. IDs are keys, so they cannot be masked without merging different customers: an ID that is a
-    personal number (a phone number used as customer ID, a recording named after one) is refused."""
+    personal number (a phone number used as customer ID, a recording named after one) is refused; so is one
+    longer than :data:`MAX_ID_CHARS` or holding a control character or a lone surrogate (a damaged export)."""
     for field, value in ids.items():
+        if value and len(value) > MAX_ID_CHARS:
+            return f"{field} is {len(value)} characters long (at most {MAX_ID_CHARS}); is it an ID?"
+        if value and _NOT_IN_ID.search(value):
+            return f"{field} holds a control character or a lone surrogate (a damaged export?); fix the ID"
         if value and (found := _find(value)):
             return (
                 f"{field} holds a {found[0].kind.replace('_', ' ')} number; convmine never stores personal "
@@ -228,6 +242,8 @@ def unmasked_refusal(call: Call, quotes: Iterable[str] = ()) -> str | None:
     texts = [(f"utterance {u.index}", u.text) for u in call.utterances]
     texts += [("its source", call.source or "")] + [("a tag's evidence", quote) for quote in quotes]
     for where, text in texts:
+        if _UNSTORABLE.search(text):
+            return f"{where} holds a NUL character or a lone surrogate, which no store keeps"
         if found := _find(text):
             return (
                 f"{where} holds an unmasked {found[0].kind.replace('_', ' ')} number; tag calls with a "
