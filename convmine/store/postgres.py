@@ -144,7 +144,7 @@ class PostgresStore(SQLStore):
             raise StoreError(
                 f"cannot connect to the PostgreSQL store {self.target}: {_scrubbed(str(exc), url, self.target)}"
             ) from None
-        self._conn: Any = conn
+        self._conn = conn
         self._saved, self._analyze_at = 0, ANALYZE_AFTER
         try:
             self._migrate(create)
@@ -207,20 +207,6 @@ class PostgresStore(SQLStore):
         if self._run("SELECT to_regclass('convmine_schema')").fetchone()[0] is None:
             return None
         return int(self._run("SELECT version FROM convmine_schema").fetchone()[0])
-
-    @property
-    def _db(self) -> Any:
-        if self._conn is None:
-            raise StoreError(f"the store {self.target} is closed; open it again with open_store()")
-        return self._conn
-
-    def _is_open(self) -> bool:
-        return self._conn is not None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> Any:
         return self._db.execute(_placeholders(sql), params)

@@ -110,6 +110,7 @@ class SQLStore(ProfileStore):
 
     def __init__(self, target: str, *, taxonomy: Taxonomy | None = None):
         super().__init__(taxonomy, target=target)
+        self._conn: Any = None  # the backend's connection, once open
         self._copy: tuple[str, str] | None = None  # (digest, JSON) of self.taxonomy, made on first save
 
     def _adopt_stored_taxonomy(self, taxonomy: Taxonomy | None) -> None:
@@ -121,16 +122,24 @@ class SQLStore(ProfileStore):
                 self.close()
                 raise
 
+    @property
+    def _db(self) -> Any:
+        """The open connection (a DB-API connection of the backend's driver)."""
+        if self._conn is None:
+            raise StoreError(f"the store {self.target} is closed; open it again with open_store()")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def __repr__(self) -> str:
-        state = "open" if self._is_open() else "closed"
+        state = "closed" if self._conn is None else "open"
         return (
             f"{type(self).__name__}({self.target!r}, taxonomy={self.taxonomy.name!r} "
             f"{self.taxonomy.version}, {state})"
         )
-
-    @abstractmethod
-    def _is_open(self) -> bool:
-        """Whether the connection is open."""
 
     @abstractmethod
     def _run(self, sql: str, params: Sequence[object] = ()) -> Any:

@@ -44,22 +44,8 @@ class SQLiteStore(SQLStore):
         except BaseException:
             conn.close()
             raise
-        self._conn: sqlite3.Connection | None = conn
+        self._conn = conn
         self._adopt_stored_taxonomy(taxonomy)
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"the store {self.path} is closed; open it again with open_store()")
-        return self._conn
-
-    def _is_open(self) -> bool:
-        return self._conn is not None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, params)
