@@ -81,7 +81,8 @@ def local_postgres(folder: Path) -> Iterator[str]:
     try:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             conn.execute("CREATE SCHEMA bench")
-        yield f"{server.get_uri()}&options={quote('-csearch_path=bench')}"
+        uri = server.get_uri()
+        yield f"{uri}{'&' if '?' in uri else '?'}options={quote('-csearch_path=bench')}"
     finally:
         server.cleanup()
 

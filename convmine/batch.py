@@ -144,8 +144,9 @@ def tag_paths(
         summary.failures.append(Failure(call.source or call.call_id, str(exc), stage="tag").masked(mask))
 
     results = pipeline.pipe(calls(), batch_size=batch_size, on_error=failed)
+    per_save = batch_size if store.max_batch is None else min(batch_size, store.max_batch)  # one transaction
     files_done = tagged = 0
-    while batch := list(islice(results, batch_size)):
+    while batch := list(islice(results, per_save)):
         kept = []
         for result in batch:
             if (refused := store.refusal(result)) is not None:  # that call fails; the batch goes on

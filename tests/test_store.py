@@ -757,6 +757,8 @@ def test_a_postgresql_url_is_shown_without_its_password():
         "postgresql://bank:s3%ZZcret@127.0.0.1:1/p",  # a bad percent-encoding, which libpq quotes
         "postgresql://bank:s3cret@[::1/p",  # a bad address, for which libpq quotes the whole URL
         "postgres://bank:s3c@ret@127.0.0.1:1/p",  # an '@' not written as %40: libpq would quote a part as host
+        "postgresql://bank:s3c/ret@127.0.0.1:1/p",  # a '/' not written as %2F: libpq would take it for the path
+        "postgresql://bank@127.0.0.1:1/p?sslpassword=s3cret&connect_timeout=2",  # the client key's passphrase
     ],
 )
 def test_a_postgresql_store_that_cannot_be_opened_is_a_store_error_without_the_password(url):
@@ -765,7 +767,7 @@ def test_a_postgresql_store_that_cannot_be_opened_is_a_store_error_without_the_p
         StoreError, match=r"PostgreSQL (store postgresql://bank@|URL: its password holds '@')"
     ) as info:
         open_store(url)
-    for secret in ("s3cret", "s3%ZZcret", "ZZ", "s3c@ret", "ret@"):
+    for secret in ("s3cret", "s3%ZZcret", "ZZ", "s3c@ret", "ret@", "s3c/ret", "c/ret"):
         assert secret not in str(info.value), str(info.value)
     assert info.value.__cause__ is None or "s3c" not in str(info.value.__cause__)
 
@@ -834,6 +836,9 @@ def test_a_postgresql_store_is_not_taken_for_a_file_nor_opened_by_another_driver
     with pytest.raises(StoreError, match=r"libpq connection string .* postgresql://user@host") as info:
         open_store("host=db.internal dbname=profiles user=bank password=s3cret")
     assert "s3cret" not in str(info.value) and list(tmp_path.iterdir()) == []  # no SQLite file by that name
+    with pytest.raises(StoreError, match=r"libpq connection string") as info:
+        open_store("sslmode=require host=db password=s3cret", create=False)
+    assert "s3cret" not in str(info.value)
     with pytest.raises(StoreError, match="unknown profile store scheme 'postgresql\\+asyncpg'"):
         open_store("postgresql+asyncpg://bank:s3cret@db.internal/profiles")
 
@@ -892,6 +897,7 @@ def test_a_guard_is_asked_inside_the_transaction_so_concurrent_savers_cannot_bot
     with open_store(store_url) as store:
         owner = {record.call_id: record.customer_id for record in store.calls()}
     assert len(owner) == 40
+    assert sorted(call_id for ids in saved.values() for call_id in ids) == sorted(owner)  # each saved once
     assert {call_id: customer for customer, ids in saved.items() for call_id in ids} == owner
 
 

@@ -197,18 +197,16 @@ def calls_view(
     ``prefix`` tag, newest first, up to ``limit``."""
     outcomes = outcomes or {}
     view = CallsView()
-    tagged = [
-        r.call_id
-        for r in reversed(data.records)
-        if any(matches(o.tag.label, prefix) for o in data.tags.get(r.call_id, []))
-    ]
-    data.fetch(tagged[:limit])
-    for record in reversed(data.records):
-        labels = tuple(
-            sorted(
-                {obs.tag.label for obs in data.tags.get(record.call_id, []) if matches(obs.tag.label, prefix)}
-            )
+    newest = list(reversed(data.records))
+    labels_of = {
+        r.call_id: tuple(
+            sorted({o.tag.label for o in data.tags.get(r.call_id, []) if matches(o.tag.label, prefix)})
         )
+        for r in newest
+    }
+    data.fetch([call_id for call_id, labels in labels_of.items() if labels][:limit])
+    for record in newest:
+        labels = labels_of[record.call_id]
         view.rows.append(
             CallRow(
                 record.call_id, record.observed_at, record.customer_id, record.agent_id,

@@ -46,7 +46,7 @@ def _open_postgresql(url: str, taxonomy: Taxonomy | None, create: bool) -> Profi
 
 
 #: A libpq ``key=value`` connection string, which --db takes for a file name otherwise.
-_CONNINFO = re.compile(r"^\s*(host|hostaddr|dbname|user|port|password|service)\s*=", re.IGNORECASE)
+_CONNINFO = re.compile(r"(?:^|\s)[a-z_]+\s*=", re.IGNORECASE)
 
 #: The drivers a URL may name after its scheme (``postgresql+psycopg://``): the one convmine uses.
 _DRIVERS = {"postgresql": {"", "psycopg"}, "postgres": {"", "psycopg"}}

@@ -1,4 +1,4 @@
-"""The profile-store interface every backend implements (SQLite now, PostgreSQL later).
+"""The profile-store interface every backend implements (SQLite, PostgreSQL).
 
 Datetimes go in as aware or naive datetimes (naive ones are taken to be UTC) and come back as
 aware UTC datetimes. A call's ``observed_at`` is its ``started_at``, or when it was first saved.
@@ -99,6 +99,9 @@ class ProfileStore(ABC):
     with. Without one, a backend uses its copy of the taxonomy its calls were tagged with (see
     :meth:`tagged_with`), else the bundled one.
     """
+
+    #: The most calls one transaction saves, whatever a save's ``batch_size`` (``None``: no limit).
+    max_batch: int | None = None
 
     def __init__(self, taxonomy: Taxonomy | None = None, *, target: str = ""):
         #: Where the store is, as messages name it: a file path, or a URL without its password.
@@ -227,8 +230,10 @@ class ProfileStore(ABC):
         """The holding verdicts that apply nowhere because their call was tagged again with a changed
         transcript: the turn at their index now reads differently, is not the customer's, or is gone."""
         stale: list[Review] = []
-        for review_call, reviews in groupby(self.reviews(call_id=call_id), key=attrgetter("call_id")):
-            stored = self.get_call(review_call)
+        holding = self.reviews(call_id=call_id)
+        calls = self.get_calls(review.call_id for review in holding)
+        for review_call, reviews in groupby(holding, key=attrgetter("call_id")):
+            stored = calls.get(review_call)
             turns = {u.index: u for u in stored.call.utterances} if stored is not None else {}
             stale.extend(r for r in reviews if not r.applies_to(turns.get(r.utterance_index)))
         return stale

@@ -11,6 +11,7 @@ with the URL: ``postgresql://user@host/db?options=-csearch_path%3Dconvmine``.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -23,7 +24,8 @@ from convmine.store.base import Guard, SaveSummary
 from convmine.store.sql import SQLStore
 from convmine.taxonomy import Taxonomy
 
-# The tables of the SQLite store's schema version 4 (see convmine.store.migrations for what each holds).
+# The tables of the SQLite store's schema version 4 (see convmine.store.migrations for what each holds), and
+# an index on tags by turn for reviews' lookups.
 _V1 = """
 CREATE TABLE calls (
     call_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -105,8 +107,13 @@ def redacted(url: str) -> str:
     scheme, _, rest = url.partition("://")
     userinfo = _userinfo(url)
     place, _, query = rest[len(userinfo) :].partition("?")
-    kept = [item for item in query.split("&") if item and not item.startswith("password=")]
+    kept = [item for item in query.split("&") if item and not _is_secret(item)]
     return f"{scheme}://{userinfo.partition(':')[0]}{place}" + (f"?{'&'.join(kept)}" if kept else "")
+
+
+def _is_secret(item: str) -> bool:
+    """Whether a URL query item (``key=value``) holds a secret: ``password``, ``sslpassword``, …"""
+    return item.partition("=")[0].strip().lower().endswith("password")
 
 
 def _userinfo(url: str) -> str:
@@ -131,11 +138,11 @@ class PostgresStore(SQLStore):
         psycopg = require("psycopg", "postgres", "the PostgreSQL profile store")
         self.driver_error = psycopg.Error
         url = "postgresql://" + url.split("://", 1)[1]  # postgresql+psycopg:// and postgres:// too
-        host = url.split("://", 1)[1][len(_userinfo(url)) :].removeprefix("@").split("/", 1)[0]
-        if "@" in host.split("?", 1)[0]:  # libpq would read part of the password as the host: never show it
+        if "@" in url.split("://", 1)[1].split("?", 1)[0][len(_userinfo(url)) + 1 :]:
+            # an '@' or '/' in the password: libpq would read part of it as the host, and so would messages
             raise StoreError(
-                "cannot read the PostgreSQL URL: its password holds '@', which a URL must write as %40; or "
-                "leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
+                "cannot read the PostgreSQL URL: its password holds '@' or '/', which a URL must write as %40 "
+                "and %2F; or leave the password out of the URL and set PGPASSWORD or ~/.pgpass"
             )
         super().__init__(redacted(url), taxonomy=taxonomy)
         try:
@@ -176,8 +183,11 @@ class PostgresStore(SQLStore):
         )
         self._saved += summary.calls
         if self._saved >= self._analyze_at:
-            self._query("ANALYZE calls, utterances, tags")
             self._analyze_at = 2 * self._saved
+            try:  # the calls are saved: statistics are a help, not worth failing the save for
+                self._run("ANALYZE calls, utterances, tags")
+            except self.driver_error as exc:
+                warnings.warn(f"could not refresh the statistics of {self.target}: {exc}", stacklevel=2)
         return summary
 
     def _migrate(self, create: bool) -> None:
@@ -223,7 +233,8 @@ class PostgresStore(SQLStore):
 
     def _lock_calls(self, call_ids: list[str]) -> None:
         # A transaction-level advisory lock per call, taken in call ID order: taggers saving the same calls
-        # at once take turns (a row lock cannot: a call not yet stored has no row) and never deadlock.
+        # at once take turns (a row lock cannot: a call not yet stored has no row) and never deadlock. The
+        # keys are the database's, so stores in two schemas of one database wait for each other's call IDs.
         self._run_many(_LOCK_CALL, [(call_id,) for call_id in sorted(call_ids)])
 
 
@@ -254,9 +265,7 @@ def _scrubbed(message: str, url: str, shown: str) -> str:
     """``message`` with ``url`` written as ``shown`` and no trace of its password (as written or decoded)."""
     message = message.replace(url, shown)
     password = _userinfo(url).partition(":")[2]
-    query = [
-        item.partition("=")[2] for item in url.partition("?")[2].split("&") if item.startswith("password=")
-    ]
+    query = [item.partition("=")[2] for item in url.partition("?")[2].split("&") if _is_secret(item)]
     for secret in {password, unquote(password), *query, *map(unquote, query)} - {""}:
         message = message.replace(secret, "***")
     return message.strip()

@@ -104,9 +104,7 @@ class SQLStore(ProfileStore):
     """A profile store in a SQL database; subclasses connect and run statements."""
 
     #: The database driver's error class; a failing statement raises :class:`StoreError` naming ``target``.
-    driver_error: type[Exception] = Exception
-    #: The most calls one transaction saves, whatever the ``batch_size`` (``None``: no limit).
-    max_batch: int | None = None
+    driver_error: type[Exception]
 
     def __init__(self, target: str, *, taxonomy: Taxonomy | None = None):
         super().__init__(taxonomy, target=target)
@@ -178,7 +176,7 @@ class SQLStore(ProfileStore):
             self.refuse_unsafe(batch)
             try:
                 total += self._save_batch(batch, tagger, taxonomy_version, guard)
-            except self.driver_error as exc:
+            except (self.driver_error, StoreError) as exc:  # StoreError: the guard's read failed
                 earlier = (
                     f"; {total.calls} calls of this save's earlier batches are saved" if total.calls else ""
                 )

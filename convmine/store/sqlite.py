@@ -23,7 +23,6 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, path: str | Path = "convmine.db", *, taxonomy: Taxonomy | None = None):
         super().__init__(str(path), taxonomy=taxonomy)
-        self.path = str(path)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -46,6 +45,11 @@ class SQLiteStore(SQLStore):
             raise
         self._conn = conn
         self._adopt_stored_taxonomy(taxonomy)
+
+    @property
+    def path(self) -> str:
+        """The database file (``":memory:"`` for a throwaway store)."""
+        return self.target
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, params)
