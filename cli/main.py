@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import warnings
 from collections import Counter
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from convmine.store import ProfileStore
 
 hide_flag_types()  # flags show no value placeholder in --help
+# psycopg logs a line of its own when a lost connection ends a batch; convmine's error says what happened
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 app = typer.Typer(
     help="Turn bank call-centre conversations into evidenced customer profiles.",
     no_args_is_help=True,

@@ -161,10 +161,14 @@ def tag_paths(
                 taxonomy_version=pipeline.taxonomy.version,
                 guard=None if replace_other else _identity_clash,
             )
-        except StoreError as exc:  # the store went away, most likely: say what to do
+        except StoreError as exc:
+            then = (
+                "Run the same command again" if exc.retry else "Once that is put right, run the same command"
+            )
             raise StoreError(
-                f"{exc}; this run stored {summary.calls} calls before that. Run the same command again to "
-                "finish: calls already stored are replaced, not duplicated"
+                f"{exc}; this run stored {summary.calls} calls before that. {then} to finish: calls already "
+                "stored are replaced, not duplicated",
+                retry=exc.retry,
             ) from exc
         clashes = {item.call.call_id: reason for item, reason in saved.refused}
         for result in kept:

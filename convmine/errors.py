@@ -28,7 +28,12 @@ class InputError(ConvmineError):
 
 
 class StoreError(ConvmineError):
-    """The profile store cannot be opened, migrated or written."""
+    """The profile store cannot be opened, migrated or written. ``retry``: the cause may pass by itself (the
+    connection was lost, the database was busy), so doing the same again may succeed."""
+
+    def __init__(self, message: str, *, retry: bool = False):
+        super().__init__(message)
+        self.retry = retry
 
 
 class ReviewRefusedError(StoreError):

@@ -16,6 +16,7 @@ from convmine.errors import ConvmineError
 from convmine.store import open_store
 from convmine.taxonomy import load_taxonomy
 from tests.fakes import write_bank_taxonomy
+from tests.stores import run_sql
 
 
 def _txt(path: Path, customer: str) -> None:
@@ -144,7 +145,6 @@ def test_a_store_lost_mid_batch_says_what_was_stored_and_a_re_run_finishes_it(
     """The database connection dies after the first batch (killed by the server, for real): the error says
     how many calls this run stored and to run it again; running it again stores every call once."""
     from convmine.errors import StoreError
-    from tests.stores import run_sql
 
     _jsonl(tmp_path / "calls.jsonl", [f"L{i}" for i in range(6)])
     store = open_store(postgres_url, taxonomy=pipeline.taxonomy)
@@ -162,3 +162,36 @@ def test_a_store_lost_mid_batch_says_what_was_stored_and_a_re_run_finishes_it(
         assert [c.call_id for c in again.calls()] == ["L0", "L1"]
         summary = tag_paths([tmp_path], pipeline=pipeline, store=again, batch_size=2)
         assert summary.ok and [c.call_id for c in again.calls()] == [f"L{i}" for i in range(6)]
+
+
+def test_a_store_the_role_may_not_write_says_to_put_it_right_not_merely_to_run_again(
+    pipeline, postgres_url, postgres_server, tmp_path
+):
+    from convmine.errors import StoreError
+
+    open_store(postgres_url).close()  # the tables, made by their owner
+    schema = postgres_url.rsplit("search_path%3D", 1)[1]
+    for grant in (f"CREATE ROLE reader_{schema} LOGIN", f"GRANT USAGE ON SCHEMA {schema} TO reader_{schema}",
+                  f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO reader_{schema}"):  # fmt: skip
+        run_sql(postgres_server, grant)
+    _jsonl(tmp_path / "calls.jsonl", ["R1"])
+    as_reader = postgres_url.replace("postgresql://postgres:@", f"postgresql://reader_{schema}@")
+    with open_store(as_reader, taxonomy=pipeline.taxonomy) as store:
+        with pytest.raises(
+            StoreError, match=r"permission denied.*Once that is put right, run the same"
+        ) as info:
+            tag_paths([tmp_path], pipeline=pipeline, store=store)
+    assert not info.value.retry
+
+
+def test_a_file_named_in_another_encoding_is_tagged_with_its_name_escaped(pipeline, tmp_path):
+    import os
+
+    name = "客户通话.json".encode("gbk")  # not UTF-8: Python reads it with surrogate escapes
+    _jsonl(tmp_path / "x.jsonl", ["G1"])
+    os.rename(tmp_path / "x.jsonl", os.path.join(os.fsencode(tmp_path), name))
+    with open_store(":memory:", taxonomy=pipeline.taxonomy) as store:
+        summary = tag_paths([tmp_path], pipeline=pipeline, store=store)
+        assert summary.ok and summary.calls == 1
+        source = store.get_call("G1").call.source
+        assert source.endswith(".json") and "\\xbf" in source and source.isprintable()  # odd bytes as \\xNN

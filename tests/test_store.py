@@ -836,9 +836,11 @@ def test_a_postgresql_store_is_not_taken_for_a_file_nor_opened_by_another_driver
     with pytest.raises(StoreError, match=r"libpq connection string .* postgresql://user@host") as info:
         open_store("host=db.internal dbname=profiles user=bank password=s3cret")
     assert "s3cret" not in str(info.value) and list(tmp_path.iterdir()) == []  # no SQLite file by that name
-    with pytest.raises(StoreError, match=r"libpq connection string") as info:
-        open_store("sslmode=require host=db password=s3cret", create=False)
-    assert "s3cret" not in str(info.value)
+    for target in ("sslmode=require host=db password=s3cret", "postgresql:bank:s3cret@db/profiles"):
+        with pytest.raises(StoreError, match=r"libpq connection string or a URL without '//'") as info:
+            open_store(target, create=False)
+        assert "s3cret" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(StoreError, match="unknown profile store scheme 'postgresql\\+asyncpg'"):
         open_store("postgresql+asyncpg://bank:s3cret@db.internal/profiles")
 
@@ -929,3 +931,46 @@ def test_a_postgresql_store_refreshes_statistics_as_it_grows(postgres_url):
         assert not analysed()
         store.save(calls[-64:])
         assert analysed()
+
+
+def test_verdicts_imported_twice_at_once_are_recorded_once(store_url):
+    """Two reviewers' tools importing the same file at the same moment: each verdict is stored once."""
+    with open_store(store_url) as store:
+        store.save([tagged(f"c{i:02d}", "u1", "basic.funds.idle") for i in range(30)])
+    verdicts = [Review(f"c{i:02d}", 1, "basic.funds.idle", "confirm", "王审核", T0) for i in range(30)]
+    recorded: list[int] = []
+    errors: list[BaseException] = []
+
+    def importer() -> None:
+        try:
+            with open_store(store_url) as store:
+                recorded.append(store.add_reviews(verdicts))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=importer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sum(recorded) == 30
+    with open_store(store_url) as store:
+        assert len(store.reviews(history=True)) == 30
+
+
+def test_a_postgresql_database_with_other_session_defaults_reads_and_writes_the_same(postgres_server):
+    """A bank's database may default to GBK, a German date style and repeatable read: convmine sets its own."""
+    run_sql(postgres_server, "CREATE DATABASE odd_defaults")
+    for setting in (
+        "client_encoding = 'GBK'",
+        "DateStyle = 'SQL, DMY'",
+        "default_transaction_isolation = 'repeatable read'",
+    ):
+        run_sql(postgres_server, f"ALTER DATABASE odd_defaults SET {setting}")
+    url = postgres_server.replace("/postgres?", "/odd_defaults?")
+    call = tagged("c1", "u1", "basic.funds.idle")
+    call.call.utterances[2] = Utterance(2, "customer", "好的👍 謝謝")
+    with open_store(url) as store:
+        store.save([call])
+        assert store.get_call("c1") == _utc(call)
+        assert [record.started_at for record in store.calls()] == [T0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,18 @@ def _no_customer_id(call_id: str, path: Path) -> str:
     return f"{reason} or name it with {place.format(stem=path.stem)}" if place else reason
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _printable(name: str) -> str:
+    """A file name that is not UTF-8 (read with Python's surrogate escapes) with its odd bytes as ``\\xNN``."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a JSON "source")
+        raw = name.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 class _BatchChecks:
     """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID.
 
@@ -169,6 +182,8 @@ class _BatchChecks:
             if self.customer_id is None:
                 return Failure(str(path), _no_customer_id(call.call_id, path), line)
             call = dataclasses.replace(call, customer_id=self.customer_id)
+        if call.source and _SURROGATE.search(call.source):  # a file name that is not UTF-8
+            call = dataclasses.replace(call, source=_printable(call.source))
         first = self.first_read.get(call.call_id)
         if first is not None:
             return Failure(

@@ -47,6 +47,8 @@ def _open_postgresql(url: str, taxonomy: Taxonomy | None, create: bool) -> Profi
 
 #: A libpq ``key=value`` connection string, which --db takes for a file name otherwise.
 _CONNINFO = re.compile(r"(?:^|\s)[a-z_]+\s*=", re.IGNORECASE)
+#: A store URL that lost its ``//`` (``postgresql:user@host/db``), also taken for a file name otherwise.
+_SCHEME = re.compile(r"(postgres|postgresql|sqlite)(\+\w+)?:", re.IGNORECASE)
 
 #: The drivers a URL may name after its scheme (``postgresql+psycopg://``): the one convmine uses.
 _DRIVERS = {"postgresql": {"", "psycopg"}, "postgres": {"", "psycopg"}}
@@ -71,9 +73,9 @@ def open_store(
     must not look like a customer with no tags).
     """
     plain = isinstance(target, Path) or "://" not in target
-    if plain and _CONNINFO.match(str(target)):  # never echo it: it may hold a password
+    if plain and (_CONNINFO.search(str(target)) or _SCHEME.match(str(target))):  # never echo it: a password?
         raise StoreError(
-            "the store looks like a libpq connection string (host=… dbname=…); give it as a URL, "
+            "the store looks like a libpq connection string or a URL without '//'; give it as a URL, "
             "postgresql://user@host:5432/dbname, with the password in PGPASSWORD or ~/.pgpass"
         )
     url = f"sqlite:///{target}" if plain else str(target)

@@ -11,7 +11,6 @@ with the URL: ``postgresql://user@host/db?options=-csearch_path%3Dconvmine``.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -97,6 +96,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (("calls, utterances, tags, reviews an
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('convmine schema'))"
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+#: The session convmine's SQL expects, whatever the database's or role's defaults: its text in UTF-8, moments
+#: read back in ISO form, and each statement seeing what other transactions committed before it (the
+#: identity check after a call's lock must see the call as the last saver left it).
+_SESSION = (
+    "SET client_encoding = 'UTF8'",
+    "SET DateStyle = ISO",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+)
+#: Whether this role may ANALYZE the tables (their owner may; PostgreSQL 17's pg_maintain role too).
+_OWNS_TABLES = (
+    "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+    "WHERE oid IN ('calls'::regclass, 'utterances'::regclass, 'tags'::regclass)"
+)
+_LOCK_REVIEWS = "SELECT pg_advisory_xact_lock(hashtext('convmine reviews'))"
 
 #: A store that has saved this many calls refreshes the tables' statistics (``ANALYZE``); again at twice as many.
 ANALYZE_AFTER = 500
@@ -137,6 +150,7 @@ class PostgresStore(SQLStore):
     def __init__(self, url: str, *, taxonomy: Taxonomy | None = None, create: bool = True):
         psycopg = require("psycopg", "postgres", "the PostgreSQL profile store")
         self.driver_error = psycopg.Error
+        self._psycopg = psycopg
         url = "postgresql://" + url.split("://", 1)[1]  # postgresql+psycopg:// and postgres:// too
         if "@" in url.split("://", 1)[1].split("?", 1)[0][len(_userinfo(url)) + 1 :]:
             # an '@' or '/' in the password: libpq would read part of it as the host, and so would messages
@@ -147,6 +161,8 @@ class PostgresStore(SQLStore):
         super().__init__(redacted(url), taxonomy=taxonomy)
         try:
             conn = psycopg.connect(url, autocommit=True)
+            for setting in _SESSION:
+                conn.execute(setting)
         except psycopg.Error as exc:  # libpq may quote the URL: say it without its secrets
             raise StoreError(
                 f"cannot connect to the PostgreSQL store {self.target}: {_scrubbed(str(exc), url, self.target)}"
@@ -184,10 +200,11 @@ class PostgresStore(SQLStore):
         self._saved += summary.calls
         if self._saved >= self._analyze_at:
             self._analyze_at = 2 * self._saved
-            try:  # the calls are saved: statistics are a help, not worth failing the save for
-                self._run("ANALYZE calls, utterances, tags")
-            except self.driver_error as exc:
-                warnings.warn(f"could not refresh the statistics of {self.target}: {exc}", stacklevel=2)
+            try:  # the calls are saved: statistics are a help, left to autovacuum where this fails
+                if self._run(_OWNS_TABLES).fetchone()[0]:  # else PostgreSQL skips them with a mere warning
+                    self._run("ANALYZE calls, utterances, tags")
+            except self.driver_error:
+                pass
         return summary
 
     def _migrate(self, create: bool) -> None:
@@ -230,6 +247,13 @@ class PostgresStore(SQLStore):
 
     def _transaction(self) -> AbstractContextManager[None]:
         return self._db.transaction()
+
+    def _passing(self, exc: Exception) -> bool:
+        lost = isinstance(exc, self._psycopg.OperationalError) or self._conn is None or self._conn.closed
+        return lost or super()._passing(exc)
+
+    def _lock_reviews(self) -> None:
+        self._run(_LOCK_REVIEWS)
 
     def _lock_calls(self, call_ids: list[str]) -> None:
         # A transaction-level advisory lock per call, taken in call ID order: taggers saving the same calls

@@ -151,6 +151,15 @@ class SQLStore(ProfileStore):
     def _transaction(self) -> AbstractContextManager[None]:
         """A write transaction: committed on leaving, rolled back on any exception."""
 
+    def _passing(self, exc: Exception) -> bool:
+        """Whether ``exc`` (a driver error, or a :class:`StoreError` made of one) may pass by itself: a lost
+        connection, a busy database."""
+        return getattr(exc, "retry", False)
+
+    def _lock_reviews(self) -> None:
+        """Inside :meth:`add_reviews`' transaction: wait until no other transaction is recording verdicts
+        (each is recorded once only if its "same as the latest?" check sees the others' verdicts)."""
+
     def _lock_calls(self, call_ids: list[str]) -> None:
         """Inside a save's transaction, before it writes: wait until no other transaction is saving these
         calls, and keep them until this one ends. Nothing to do where one writer at a time is the rule."""
@@ -182,7 +191,8 @@ class SQLStore(ProfileStore):
                 )
                 raise StoreError(
                     f"saving calls {batch[0].call.call_id!r} … {batch[-1].call.call_id!r} to {self.target} "
-                    f"failed, so that batch was rolled back{earlier}: {exc}"
+                    f"failed, so that batch was rolled back{earlier}: {exc}",
+                    retry=self._passing(exc),
                 ) from exc
         return total
 
@@ -320,6 +330,7 @@ class SQLStore(ProfileStore):
         recorded = 0
         try:
             with self._transaction():
+                self._lock_reviews()
                 for review in pending:
                     text = self._check_review(review)
                     latest = self._run(
@@ -458,7 +469,7 @@ class SQLStore(ProfileStore):
         try:
             return self._run(sql, tuple(params))
         except self.driver_error as exc:
-            raise StoreError(f"reading {self.target} failed: {exc}") from exc
+            raise StoreError(f"reading {self.target} failed: {exc}", retry=self._passing(exc)) from exc
 
 
 def _tagged_with(batch: list[TaggedCall], taxonomy_version: str) -> set[str]:

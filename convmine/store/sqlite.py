@@ -59,3 +59,6 @@ class SQLiteStore(SQLStore):
 
     def _transaction(self) -> AbstractContextManager[None]:
         return transaction(self._db)
+
+    def _passing(self, exc: Exception) -> bool:
+        return (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)) or super()._passing(exc)
