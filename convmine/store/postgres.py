@@ -94,8 +94,10 @@ CREATE TABLE taxonomies (
 #: To change the schema, append one; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[str, str], ...] = (("calls, utterances, tags, reviews and taxonomies", _V1),)
 
+# Transaction-level advisory locks: on the schema (migrating), on a call (saving it), on review imports.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('convmine schema'))"
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+_LOCK_REVIEWS = "SELECT pg_advisory_xact_lock(hashtext('convmine reviews'))"
 #: The session convmine's SQL expects, whatever the database's or role's defaults: its text in UTF-8, moments
 #: read back in ISO form, and each statement seeing what other transactions committed before it (the
 #: identity check after a call's lock must see the call as the last saver left it).
@@ -109,7 +111,6 @@ _OWNS_TABLES = (
     "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
     "WHERE oid IN ('calls'::regclass, 'utterances'::regclass, 'tags'::regclass)"
 )
-_LOCK_REVIEWS = "SELECT pg_advisory_xact_lock(hashtext('convmine reviews'))"
 
 #: A store that has saved this many calls refreshes the tables' statistics (``ANALYZE``); again at twice as many.
 ANALYZE_AFTER = 500
@@ -161,8 +162,6 @@ class PostgresStore(SQLStore):
         super().__init__(redacted(url), taxonomy=taxonomy)
         try:
             conn = psycopg.connect(url, autocommit=True)
-            for setting in _SESSION:
-                conn.execute(setting)
         except psycopg.Error as exc:  # libpq may quote the URL: say it without its secrets
             raise StoreError(
                 f"cannot connect to the PostgreSQL store {self.target}: {_scrubbed(str(exc), url, self.target)}"
@@ -170,6 +169,8 @@ class PostgresStore(SQLStore):
         self._conn = conn
         self._saved, self._analyze_at = 0, ANALYZE_AFTER
         try:
+            for setting in _SESSION:
+                self._run(setting)
             self._migrate(create)
         except psycopg.Error as exc:
             self.close()
