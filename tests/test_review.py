@@ -565,3 +565,14 @@ def test_a_mistyped_label_filter_is_refused_not_an_empty_export(store, tmp_path)
     with pytest.raises(InputError, match=r"'objections' selects no label .*did you mean 'objection'"):
         export(store, tmp_path / "review.csv", labels="objections", tagged_only=True)
     assert export(store, tmp_path / "review.csv", labels="objection.", tagged_only=True)
+
+
+def test_a_review_file_that_is_not_text_is_refused_as_a_file_not_as_a_transcript(
+    cli, store, store_url, tmp_path
+):
+    binary = tmp_path / "review.csv"
+    binary.write_bytes(b"call_id,utterance_index\x00\x01\x02")
+    store.close()
+    result = CliRunner().invoke(cli, ["review", "import", str(binary), "--db", store_url])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 1 and "not a text file" in message and "transcript" not in message

@@ -85,7 +85,9 @@ def decode_text(path: Path) -> str:
                     line=line,
                 ) from None
     if "\x00" in text:
-        raise InputError("the file holds NUL bytes, so it is not a text transcript (is it binary?)")
+        raise InputError(
+            "the file holds NUL bytes, so it is not a text file (is it binary, or saved as another kind of file?)"
+        )
     return text
 
 
