@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import convmine
 from convmine.ingest import read_calls
@@ -30,6 +29,9 @@ from convmine.schema import Call, TaggedCall
 from convmine.store import ProfileStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.stores import schema_url, throwaway_postgres  # noqa: E402
 
 
 def calls(n: int) -> list[TaggedCall]:
@@ -73,18 +75,8 @@ def measure(store: ProfileStore, items: list[TaggedCall]) -> dict[str, float]:
 @contextmanager
 def local_postgres(folder: Path) -> Iterator[str]:
     """A throwaway PostgreSQL server's URL, with the tables in a schema of their own."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp())  # pgserver asks for one; containers lack it
-    import pgserver
-    import psycopg
-
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    try:
-        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-            conn.execute("CREATE SCHEMA bench")
-        uri = server.get_uri()
-        yield f"{uri}{'&' if '?' in uri else '?'}options={quote('-csearch_path=bench')}"
-    finally:
-        server.cleanup()
+    with throwaway_postgres(folder) as url:
+        yield schema_url(url, "bench")
 
 
 def main() -> None:

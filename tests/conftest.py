@@ -7,12 +7,14 @@ PostgreSQL is a failure, not a skip.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import pytest
+
+from tests.stores import schema_url, throwaway_postgres
 
 _schemas = itertools.count()
 
@@ -20,30 +22,21 @@ _schemas = itertools.count()
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a throwaway PostgreSQL server, started once per test session."""
-    # pgserver asks for a runtime folder, which a bare container (CI) may not name
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime")))
-    try:
-        import pgserver
-        import psycopg  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
+    missing = [name for name in ("pgserver", "psycopg") if importlib.util.find_spec(name) is None]
+    if missing and os.environ.get("CI"):
+        raise ImportError(
+            f"the PostgreSQL tests need {' and '.join(missing)}: pip install -e '.[dev,postgres]'"
+        )
+    if missing:
         pytest.skip("no PostgreSQL to test against: pip install -e '.[dev,postgres]' (CI installs it)")
-    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
-    yield server.get_uri()
-    server.cleanup()
+    with throwaway_postgres(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
 
 
 @pytest.fixture
 def postgres_url(postgres_server: str) -> str:
     """A URL of the throwaway server whose tables go to a schema of their own, new for each test."""
-    import psycopg
-
-    schema = f"test_{next(_schemas)}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in postgres_server else "?"
-    return f"{postgres_server}{joiner}options={quote(f'-csearch_path={schema}')}"
+    return schema_url(postgres_server, f"test_{next(_schemas)}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

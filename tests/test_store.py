@@ -7,7 +7,6 @@ import dataclasses
 import re
 import sqlite3
 import sys
-import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from convmine.store.taxonomy_copy import copy_digest, taxonomy_copy, taxonomy_fr
 from convmine.taxonomy import Taxonomy, load_taxonomy
 from convmine.text.pii import unmasked_refusal
 from tests.fakes import write_bank_taxonomy
-from tests.stores import run_sql
+from tests.stores import at_once, run_sql
 
 T0 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
 
@@ -809,23 +808,14 @@ def test_two_taggers_saving_the_same_calls_at_once_leave_each_call_once(postgres
     """Night batches run in parallel against one PostgreSQL store: no deadlock, no duplicate, nothing lost."""
     open_store(postgres_url).close()
     calls = [tagged(f"c{i:02d}", f"u{i % 4}", "basic.funds.idle") for i in range(30)]
-    errors: list[BaseException] = []
 
     def tagger(seed: int) -> None:
         order = calls[seed::2] + calls[:seed:1] + calls[::-1]  # overlapping, in different orders
-        try:
-            with open_store(postgres_url) as store:
-                for _ in range(10):
-                    store.save(order, batch_size=5)
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
+        with open_store(postgres_url) as store:
+            for _ in range(10):
+                store.save(order, batch_size=5)
 
-    threads = [threading.Thread(target=tagger, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(tagger, range(4))  # raises what any of them raised
     with open_store(postgres_url) as store:
         assert [c.call_id for c in store.calls()] == [c.call.call_id for c in calls]
         assert {(c.utterances, c.tags) for c in store.calls()} == {(3, 1)}
@@ -875,27 +865,16 @@ def test_a_guard_is_asked_inside_the_transaction_so_concurrent_savers_cannot_bot
             return f"stored for {stored.call.customer_id}"
         return None
 
-    saved: dict[str, list[str]] = {}
-    errors: list[BaseException] = []
-
-    def saver(customer: str) -> None:
+    def saver(customer: str) -> list[str]:
         calls = [tagged(f"c{i:02d}", customer, "basic.funds.idle") for i in range(40)]
-        try:
-            with open_store(store_url) as store:
-                refused = {
-                    item.call.call_id
-                    for item, _ in store.save(calls, batch_size=5, guard=other_customer).refused
-                }
-            saved[customer] = [c.call.call_id for c in calls if c.call.call_id not in refused]
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
+        with open_store(store_url) as store:
+            refused = {
+                item.call.call_id for item, _ in store.save(calls, batch_size=5, guard=other_customer).refused
+            }
+        return [c.call.call_id for c in calls if c.call.call_id not in refused]
 
-    threads = [threading.Thread(target=saver, args=(f"u{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    customers = [f"u{n}" for n in range(4)]
+    saved = dict(zip(customers, at_once(saver, customers), strict=True))  # raises what any of them raised
     with open_store(store_url) as store:
         owner = {record.call_id: record.customer_id for record in store.calls()}
     assert len(owner) == 40
@@ -938,22 +917,12 @@ def test_verdicts_imported_twice_at_once_are_recorded_once(store_url):
     with open_store(store_url) as store:
         store.save([tagged(f"c{i:02d}", "u1", "basic.funds.idle") for i in range(30)])
     verdicts = [Review(f"c{i:02d}", 1, "basic.funds.idle", "confirm", "王审核", T0) for i in range(30)]
-    recorded: list[int] = []
-    errors: list[BaseException] = []
 
-    def importer() -> None:
-        try:
-            with open_store(store_url) as store:
-                recorded.append(store.add_reviews(verdicts))
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
+    def importer(_: int) -> int:
+        with open_store(store_url) as store:
+            return store.add_reviews(verdicts)
 
-    threads = [threading.Thread(target=importer) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and sum(recorded) == 30
+    assert sum(at_once(importer, range(3))) == 30  # and raises what any of them raised
     with open_store(store_url) as store:
         assert len(store.reviews(history=True)) == 30
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from convmine.errors import InputError, MissingExtraError
 from convmine.ingest.registry import CallRecord, reader_for, supported_extensions
 from convmine.ingest.text_reader import is_sidecar
+from convmine.ingest.values import printable_name
 from convmine.schema import Call, Failure
 from convmine.text.pii import Masker, id_refusal
 
@@ -150,18 +150,6 @@ def _no_customer_id(call_id: str, path: Path) -> str:
     return f"{reason} or name it with {place.format(stem=path.stem)}" if place else reason
 
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def _printable(name: str) -> str:
-    """A file name that is not UTF-8 (read with Python's surrogate escapes) with its odd bytes as ``\\xNN``."""
-    try:
-        raw = name.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a JSON "source")
-        raw = name.encode("utf-8", "surrogatepass")
-    return raw.decode("utf-8", "backslashreplace")
-
-
 class _BatchChecks:
     """The checks every call passes, whatever its format: not empty, a customer ID, a unique call ID.
 
@@ -182,8 +170,8 @@ class _BatchChecks:
             if self.customer_id is None:
                 return Failure(str(path), _no_customer_id(call.call_id, path), line)
             call = dataclasses.replace(call, customer_id=self.customer_id)
-        if call.source and _SURROGATE.search(call.source):  # a file name that is not UTF-8
-            call = dataclasses.replace(call, source=_printable(call.source))
+        if call.source and (source := printable_name(call.source)) != call.source:  # a name that is not UTF-8
+            call = dataclasses.replace(call, source=source)
         first = self.first_read.get(call.call_id)
         if first is not None:
             return Failure(

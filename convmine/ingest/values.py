@@ -225,6 +225,18 @@ def parse_id(value: object, name: str) -> str | None:
     raise InputError(f"{name} must be a string, got {value!r}")
 
 
+def printable_name(name: str) -> str:
+    """A file name that is not UTF-8 (read with Python's surrogate escapes) with its odd bytes as ``\\xNN``;
+    any other name as it is."""
+    if not _SURROGATE.search(name):
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a JSON "source")
+        raw = name.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def add_utterance(
     utterances: list[Utterance], speaker: Speaker, text: str, start: float | None, end: float | None
 ) -> None:

@@ -11,15 +11,14 @@ with the URL: ``postgresql://user@host/db?options=-csearch_path%3Dconvmine``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote
 
 from convmine.errors import StoreError
 from convmine.extras import require
-from convmine.schema import TaggedCall
-from convmine.store.base import Guard, SaveSummary
+from convmine.store.base import SaveSummary
 from convmine.store.sql import SQLStore
 from convmine.taxonomy import Taxonomy
 
@@ -182,22 +181,10 @@ class PostgresStore(SQLStore):
             raise
         self._adopt_stored_taxonomy(taxonomy)
 
-    def save(
-        self,
-        tagged_calls: Iterable[TaggedCall],
-        *,
-        batch_size: int = 200,
-        tagger: str = "",
-        taxonomy_version: str = "",
-        guard: Guard | None = None,
-    ) -> SaveSummary:
-        """See :meth:`ProfileStore.save`; at most :attr:`max_batch` calls a transaction. Once this store has
-        saved :data:`ANALYZE_AFTER` calls, then twice as many, and so on, the tables' statistics are
-        refreshed, so that profiles and reports read right after a night's batch use their indexes rather
-        than waiting for autovacuum (without statistics a profile read scans every tag)."""
-        summary = super().save(
-            tagged_calls, batch_size=batch_size, tagger=tagger, taxonomy_version=taxonomy_version, guard=guard
-        )
+    def _after_save(self, summary: SaveSummary) -> None:
+        # Once this store has saved ANALYZE_AFTER calls, then twice as many, and so on, the tables' statistics
+        # are refreshed, so that profiles and reports read right after a night's batch use their indexes rather
+        # than waiting for autovacuum (without statistics a profile read scans every tag).
         self._saved += summary.calls
         if self._saved >= self._analyze_at:
             self._analyze_at = 2 * self._saved
@@ -206,7 +193,6 @@ class PostgresStore(SQLStore):
                     self._run("ANALYZE calls, utterances, tags")
             except self.driver_error:
                 pass
-        return summary
 
     def _migrate(self, create: bool) -> None:
         """Bring the schema up to the last of :data:`MIGRATIONS`, each step in its own transaction."""

@@ -151,6 +151,9 @@ class SQLStore(ProfileStore):
     def _transaction(self) -> AbstractContextManager[None]:
         """A write transaction: committed on leaving, rolled back on any exception."""
 
+    def _after_save(self, summary: SaveSummary) -> None:
+        """What a backend does once a save has committed (nothing, here)."""
+
     def _passing(self, exc: Exception) -> bool:
         """Whether ``exc`` (a driver error, or a :class:`StoreError` made of one) may pass by itself: a lost
         connection, a busy database."""
@@ -194,6 +197,7 @@ class SQLStore(ProfileStore):
                     f"failed, so that batch was rolled back{earlier}: {exc}",
                     retry=self._passing(exc),
                 ) from exc
+        self._after_save(total)
         return total
 
     def _save_batch(
